@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Maps, configuration and the per-socket state shared by every synfin handler. */
+#ifndef SYNFIN_MAPS_BPF_H
+#define SYNFIN_MAPS_BPF_H
+
+/* Filters, written by the loader into .rodata before load so the verifier prunes them. */
+const volatile __u32 cfg_netns = 0;      /* only this netns inode; 0 = all */
+const volatile __u64 cfg_cgroup = 0;     /* only sockets of this cgroup v2 id; 0 = all */
+const volatile __u8 cfg_family = 0;      /* 4, 6 or 0 = both */
+/* Wake the consumer early once this much data waits; otherwise it drains on its timer. */
+const volatile __u64 cfg_wakeup_bytes = 1 << 20;
+
+/* Size is set by the loader (--ring-size); this is only the default. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+/* One slot per enum synfin_drop: every path that could not record something. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SYNFIN_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* Live gauges (sockets now in TIME_WAIT, CLOSE_WAIT, FIN_WAIT2...), indexed by kernel
+ * TCP state number; per-CPU increments and decrements, summed by user space. */
+#define SYNFIN_GAUGE_SLOTS 16
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SYNFIN_GAUGE_SLOTS);
+	__type(key, __u32);
+	__type(value, __s64);
+} gauges SEC(".maps");
+
+/* What synfin remembers about one full socket; freed by the kernel with the socket. */
+struct conn_state {
+	__u64 start_ns;     /* client: CLOSE->SYN_SENT; server: SYN arrival (or child creation) */
+	__u64 state_ns;     /* when the current state was entered */
+	__u64 state_us[SYNFIN_CS_MAX];
+	__u64 cookie;
+	__u64 cgroup;
+	__u32 pid;
+	__u8 side;
+	__u8 flags;         /* SYNFIN_F_* carried into every record of this socket */
+	__u8 initiator;
+	__u8 how;
+	__u8 established;   /* reached ESTABLISHED while observed (or seeded so) */
+	__u8 pad[7];
+	char comm[SYNFIN_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct conn_state);
+} conns SEC(".maps");
+
+/* The process that called listen(). BPF_F_CLONE copies it into every accepted child in
+ * sk_clone_lock(), so softirq-time server events name the server, not `current`. */
+struct owner {
+	__u32 pid;
+	__u32 pad;
+	char comm[SYNFIN_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct owner);
+} owners SEC(".maps");
+
+/* Server side: when the SYN of a 4-tuple reached the listener (request timer armed) or,
+ * without timer hooks, when its first SYN-ACK left. Read at the child's ESTABLISHED. */
+struct tuple_key {
+	__u8 laddr[16];
+	__u8 raddr[16];
+	__u32 netns;
+	__u16 lport; /* host order */
+	__u16 rport; /* network order, as the kernel stores it */
+	__u16 family;
+	__u16 pad;
+};
+
+struct syn_seen {
+	__u64 ts_ns;
+	__u32 exact; /* 1 = SYN arrival, 0 = first SYN-ACK (misses SYN -> SYN-ACK time) */
+	__u32 pad;
+};
+
+/* A SYN flood fills this LRU, which then forgets the oldest half-open requests: their
+ * handshakes fall back to the estimated latency, never to a wrong exact one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct tuple_key);
+	__type(value, struct syn_seen);
+} syns SEC(".maps");
+
+/* The connecting task per CPU: a timewait socket cancelled from inside that task's connect()
+ * was reused by it (__inet_check_established runs synchronously in connect(), kernel.md §3.4). */
+struct connecting {
+	__u64 ts_ns;
+	__u32 tid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct connecting);
+} connecting SEC(".maps");
+
+static __always_inline void count_drop(__u32 what)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &what);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline void gauge_add(__u32 state, __s64 delta)
+{
+	__s64 *n;
+
+	if (state >= SYNFIN_GAUGE_SLOTS)
+		return;
+	n = bpf_map_lookup_elem(&gauges, &state);
+	if (n)
+		*n += delta;
+}
+
+#endif

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * synfin's kernel side: tp_btf programs only (no kprobes/fentry on hardened kernels, no
+ * tracefs needed). Each SEC() wrapper hands its arguments to one handler; the handlers live
+ * in the bpf/ headers by concern and share the maps of maps.bpf.h.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "synfin/events.h"
+#include "maps.bpf.h"
+#include "sock_id.bpf.h"
+#include "emit.bpf.h"
+#include "timewait.bpf.h"
+#include "handshake.bpf.h"
+#include "teardown.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline int handle_set_state(const struct sock *sk, int oldstate, int newstate)
+{
+	struct conn_state *cs;
+	__u64 now;
+
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	now = bpf_ktime_get_ns();
+	switch (newstate) {
+	case TCP_LISTEN:
+		on_listen(sk);
+		return 0;
+	case TCP_SYN_SENT:
+		on_connect_start(sk, now);
+		return 0;
+	case TCP_SYN_RECV:
+		if (oldstate == TCP_LISTEN)
+			on_child_created(sk, now);
+		return 0;
+	}
+	cs = bpf_sk_storage_get(&conns, (void *)sk, 0, 0);
+	if (!cs)
+		return 0; /* not tracked: filtered out, or opened before synfin started */
+	if (newstate == TCP_ESTABLISHED && (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV))
+		on_established(sk, cs, oldstate, now);
+	else if (oldstate == TCP_SYN_SENT && newstate == TCP_CLOSE)
+		on_connect_fail(sk, cs, now);
+	else
+		on_teardown_step(sk, cs, oldstate, newstate, now);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(synfin_set_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	return handle_set_state(sk, oldstate, newstate);
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(synfin_synack_rtx, const struct sock *sk, const struct request_sock *req)
+{
+	on_synack_retransmit(req);
+	return 0;
+}
+
+/* Fires for every kernel timer: the handler-address test comes first and is all most
+ * invocations pay. */
+SEC("tp_btf/timer_start")
+int BPF_PROG(synfin_timer_start, struct timer_list *t, unsigned long expires)
+{
+	void *fn = t->function;
+
+	if (fn == &tw_timer_handler && fn)
+		on_tw_timer_start(t, bpf_ktime_get_ns());
+	else if (fn == &reqsk_timer_handler && fn)
+		on_request_timer_start(t, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/timer_cancel")
+int BPF_PROG(synfin_timer_cancel, struct timer_list *t)
+{
+	void *fn = t->function;
+
+	if (fn == &tw_timer_handler && fn)
+		on_tw_timer_cancel(t, bpf_ktime_get_ns());
+	return 0;
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * TIME_WAIT and CLOSE_WAIT lifetimes. The kernel moves a closing connection into a
+ * timewait mini-socket that no state tracepoint shows (tcp_time_wait() in
+ * net/ipv4/tcp_minisocks.c), so its life is followed through the timer tracepoints on
+ * tw->tw_timer, filtered on the handler's address (kernel.md §3).
+ */
+#ifndef SYNFIN_TIMEWAIT_BPF_H
+#define SYNFIN_TIMEWAIT_BPF_H
+
+/* Weak: a kernel without these symbols loads, and the timer hooks then match nothing. */
+extern const void tw_timer_handler __ksym __weak;
+extern const void reqsk_timer_handler __ksym __weak;
+
+struct tw_entry {
+	__u64 start_ns;  /* timer first armed: the timewait socket was scheduled */
+	__u64 cancel_ns; /* early cancel not yet explained: a re-arm or a kill (user space sweeps) */
+	struct synfin_event ev; /* the TIME_WAIT record, prefilled at start */
+};
+
+/* Keyed by the timer's address: unique while the timer lives, and every end deletes it.
+ * Sized like the kernel's default net.ipv4.tcp_max_tw_buckets (262144); allocated lazily. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 262144);
+	__type(key, __u64);
+	__type(value, struct tw_entry);
+} timewaits SEC(".maps");
+
+/* 4-tuple -> timer of a timewait socket cancelled early, so a SYN that took that tuple
+ * (tcp_v4_rcv TCP_TW_SYN, then a new request) can mark it reused. Small: entries matter for
+ * microseconds; LRU so misses cost only an "killed" instead of "reused". */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tuple_key);
+	__type(value, __u64);
+} tw_cancelled SEC(".maps");
+
+/* The timewait socket this CPU just scheduled: tcp_time_wait() arms its timer a few
+ * microseconds before tcp_done() traces FIN_WAIT2/CLOSING->CLOSE of the full socket. */
+struct tw_mark {
+	__u64 cookie;
+	__u64 ts_ns;
+	__u64 timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tw_mark);
+} tw_marks SEC(".maps");
+
+/* Sockets now in CLOSE_WAIT, for the oldest age and the forgotten-close() warning.
+ * The value is a STATE record whose ts_ns is the CLOSE_WAIT entry time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct synfin_event);
+} close_waits SEC(".maps");
+
+#define TW_HANDOVER_WINDOW_NS 1000000 /* same call path: microseconds in practice */
+
+/* Called at the full socket's X->CLOSE: was a timewait socket with its cookie scheduled on this
+ * CPU just now? Then that record inherits the connection's pid/comm/side. */
+static __always_inline __u8 tw_handover_just_scheduled(const struct conn_state *cs, __u64 now)
+{
+	struct tw_mark *m;
+	struct tw_entry *tw;
+	__u32 zero = 0;
+
+	m = bpf_map_lookup_elem(&tw_marks, &zero);
+	if (!m || !cs->cookie || m->cookie != cs->cookie || now - m->ts_ns > TW_HANDOVER_WINDOW_NS)
+		return 0;
+	m->cookie = 0;
+	tw = bpf_map_lookup_elem(&timewaits, &m->timer);
+	if (tw) {
+		__u8 substate = tw->ev.tw.substate;
+
+		ev_from_conn(&tw->ev, cs);
+		tw->ev.tw.substate = substate;
+	}
+	return 1;
+}
+
+static __always_inline void close_wait_enter(const struct sock *sk, const struct conn_state *cs,
+					     __u64 now)
+{
+	struct synfin_event ev = {};
+
+	ev.type = SYNFIN_EV_STATE;
+	ev.ts_ns = now;
+	ev_from_conn(&ev, cs);
+	fill_id(&ev.id, &sk->__sk_common, sk_sport_be(sk));
+	ev.st.old_state = TCP_ESTABLISHED;
+	ev.st.new_state = TCP_CLOSE_WAIT;
+	bpf_map_update_elem(&close_waits, &cs->cookie, &ev, BPF_ANY);
+}
+
+static __always_inline void close_wait_leave(const struct conn_state *cs)
+{
+	bpf_map_delete_elem(&close_waits, &cs->cookie);
+}
+
+static __always_inline struct inet_timewait_sock *tw_of_timer(struct timer_list *t)
+{
+	return bpf_rdonly_cast((void *)t - bpf_core_field_offset(struct inet_timewait_sock,
+								 tw_timer),
+			       bpf_core_type_id_kernel(struct inet_timewait_sock));
+}
+
+static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now)
+{
+	struct inet_timewait_sock *tw = tw_of_timer(t);
+	const struct sock_common *skc = &tw->__tw_common;
+	__u64 key = (__u64)t;
+	struct tw_entry *old, fresh = {};
+	struct tw_mark *m;
+	__u32 zero = 0;
+
+	old = bpf_map_lookup_elem(&timewaits, &key);
+	if (old && old->ev.cookie == skc->skc_cookie.counter) {
+		old->cancel_ns = 0; /* inet_twsk_reschedule(): cancel + start = re-arm, same life */
+		return;
+	}
+	if (!skc_wanted(skc))
+		return;
+	fresh.start_ns = now;
+	fresh.ev.type = SYNFIN_EV_TIME_WAIT;
+	fresh.ev.cookie = skc->skc_cookie.counter;
+	fresh.ev.flags = SYNFIN_F_NO_PID;
+	fill_id(&fresh.ev.id, skc, tw->tw_sport);
+	if (bpf_map_update_elem(&timewaits, &key, &fresh, BPF_ANY)) {
+		count_drop(SYNFIN_DROP_TWMAP);
+		return;
+	}
+	if (!old)
+		gauge_add(TCP_TIME_WAIT, 1);
+	m = bpf_map_lookup_elem(&tw_marks, &zero);
+	if (m) {
+		m->cookie = fresh.ev.cookie;
+		m->ts_ns = now;
+		m->timer = key;
+	}
+}
+
+static __always_inline void tw_emit_end(struct tw_entry *tw, __u64 key, __u8 end, __u8 substate,
+					__u64 now)
+{
+	struct synfin_event *e;
+
+	gauge_add(TCP_TIME_WAIT, -1);
+	e = ev_reserve(SYNFIN_EV_TIME_WAIT, now);
+	if (e) {
+		__builtin_memcpy(e, &tw->ev, sizeof(*e));
+		e->ts_ns = now;
+		e->tw.duration_us = now > tw->start_ns ? (now - tw->start_ns) / 1000 : 0;
+		e->tw.end = end;
+		e->tw.substate = substate;
+		ev_submit(e);
+	}
+	bpf_map_delete_elem(&timewaits, &key);
+}
+
+/* check_net(): a dying namespace has dropped its last counted reference; cleanup_net() then
+ * purges its timewait sockets (inet_twsk_purge). The refcount moved in 6.18 (__ns_ref). */
+struct ns_common___old {
+	refcount_t count;
+};
+
+static __always_inline int net_dismantling(const struct net *net)
+{
+	if (bpf_core_field_exists(net->ns.__ns_ref))
+		return net->ns.__ns_ref.refs.counter == 0;
+	return ((struct ns_common___old *)&net->ns)->count.refs.counter == 0;
+}
+
+static __always_inline int cancelled_by_our_connect(__u64 now)
+{
+	struct connecting *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_elem(&connecting, &zero);
+	return c && c->tid == (__u32)bpf_get_current_pid_tgid() && now - c->ts_ns < 10000000;
+}
+
+static __always_inline void on_tw_timer_cancel(struct timer_list *t, __u64 now)
+{
+	struct inet_timewait_sock *tw;
+	__u64 key = (__u64)t;
+	struct tw_entry *e;
+	struct tuple_key k;
+
+	e = bpf_map_lookup_elem(&timewaits, &key);
+	if (!e)
+		return;
+	tw = tw_of_timer(t);
+	/* expire_timers() detaches (and traces the cancel) before it runs the handler. */
+	if ((__s64)(bpf_jiffies64() - t->expires) >= 0) {
+		tw_emit_end(e, key, SYNFIN_TW_EXPIRED, tw->tw_substate, now);
+		return;
+	}
+	if (net_dismantling(tw->__tw_common.skc_net.net)) {
+		tw_emit_end(e, key, SYNFIN_TW_PURGED, tw->tw_substate, now);
+		return;
+	}
+	if (cancelled_by_our_connect(now)) {
+		tw_emit_end(e, key, SYNFIN_TW_REUSED, tw->tw_substate, now);
+		return;
+	}
+	/* A re-arm (timer_start follows at once), a SYN taking the tuple (a request is hashed
+	 * at once), or a kill (RST, ss -K): user space ends it as killed if nothing follows. */
+	e->cancel_ns = now;
+	e->ev.tw.substate = tw->tw_substate;
+	fill_tuple_key(&k, &tw->__tw_common, skc_key_family(&tw->__tw_common));
+	bpf_map_update_elem(&tw_cancelled, &k, &key, BPF_ANY);
+}
+
+/* A new request on a tuple whose timewait socket was just cancelled took it over. */
+static __always_inline void tw_claim_by_tuple(const struct tuple_key *k, __u64 now)
+{
+	struct tw_entry *e;
+	__u64 *timer, key;
+
+	timer = bpf_map_lookup_elem(&tw_cancelled, k);
+	if (!timer)
+		return;
+	key = *timer;
+	bpf_map_delete_elem(&tw_cancelled, k);
+	e = bpf_map_lookup_elem(&timewaits, &key);
+	if (e && e->cancel_ns)
+		tw_emit_end(e, key, SYNFIN_TW_REUSED, e->ev.tw.substate, now);
+}
+
+#endif

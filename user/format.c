@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include "format.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *lookup(const char *const *names, size_t n, unsigned int v)
+{
+	static __thread char unknown[24];
+
+	if (v < n && names[v])
+		return names[v];
+	snprintf(unknown, sizeof(unknown), "UNKNOWN(%u)", v);
+	return unknown;
+}
+
+const char *event_type_name(unsigned int type)
+{
+	static const char *const names[] = {
+		[SYNFIN_EV_HANDSHAKE] = "handshake", [SYNFIN_EV_CONNECT_FAIL] = "connect_fail",
+		[SYNFIN_EV_CLOSE] = "close",         [SYNFIN_EV_TIME_WAIT] = "time_wait",
+		[SYNFIN_EV_STATE] = "state",
+	};
+	return lookup(names, ARRAY_SIZE(names), type);
+}
+
+const char *side_name(unsigned int side)
+{
+	static const char *const names[] = { "client", "server" };
+	return lookup(names, ARRAY_SIZE(names), side);
+}
+
+const char *fail_reason_name(unsigned int reason)
+{
+	static const char *const names[] = {
+		[SYNFIN_FAIL_OTHER] = "other",     [SYNFIN_FAIL_REFUSED] = "refused",
+		[SYNFIN_FAIL_TIMEOUT] = "timeout", [SYNFIN_FAIL_UNREACHABLE] = "unreachable",
+		[SYNFIN_FAIL_RESET] = "reset",
+	};
+	return lookup(names, ARRAY_SIZE(names), reason);
+}
+
+const char *initiator_name(unsigned int initiator)
+{
+	static const char *const names[] = { "unknown", "local", "remote" };
+	return lookup(names, ARRAY_SIZE(names), initiator);
+}
+
+const char *how_name(unsigned int how)
+{
+	static const char *const names[] = { "fin", "rst" };
+	return lookup(names, ARRAY_SIZE(names), how);
+}
+
+const char *tw_end_name(unsigned int end)
+{
+	static const char *const names[] = { "expired", "reused", "killed", "purged" };
+	return lookup(names, ARRAY_SIZE(names), end);
+}
+
+const char *tcp_state_name(unsigned int state, char *buf, size_t len)
+{
+	/* include/net/tcp_states.h */
+	static const char *const names[] = {
+		NULL,         "ESTABLISHED", "SYN_SENT", "SYN_RECV",   "FIN_WAIT1",
+		"FIN_WAIT2",  "TIME_WAIT",   "CLOSE",    "CLOSE_WAIT", "LAST_ACK",
+		"LISTEN",     "CLOSING",     "NEW_SYN_RECV", "BOUND_INACTIVE",
+	};
+	if (state < ARRAY_SIZE(names) && names[state])
+		return names[state];
+	snprintf(buf, len, "UNKNOWN(%u)", state);
+	return buf;
+}
+
+const char *close_state_field(unsigned int idx)
+{
+	static const char *const names[SYNFIN_CS_MAX] = {
+		[SYNFIN_CS_FIN_WAIT1] = "fin_wait1_us", [SYNFIN_CS_FIN_WAIT2] = "fin_wait2_us",
+		[SYNFIN_CS_CLOSE_WAIT] = "close_wait_us", [SYNFIN_CS_LAST_ACK] = "last_ack_us",
+		[SYNFIN_CS_CLOSING] = "closing_us",
+	};
+	return lookup(names, ARRAY_SIZE(names), idx);
+}
+
+void format_addr(char *buf, size_t len, unsigned int family, const __u8 *addr)
+{
+	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+void format_endpoint(char *buf, size_t len, unsigned int family, const __u8 *addr, unsigned int port)
+{
+	char a[ADDR_STR_LEN];
+
+	format_addr(a, sizeof(a), family, addr);
+	if (family == 6)
+		snprintf(buf, len, "[%s]:%u", a, port);
+	else
+		snprintf(buf, len, "%s:%u", a, port);
+}
+
+void format_duration_us(char *buf, size_t len, uint64_t us)
+{
+	if (us < 1000)
+		snprintf(buf, len, "%lluus", (unsigned long long)us);
+	else if (us < 1000000)
+		snprintf(buf, len, "%.3gms", (double)us / 1e3);
+	else
+		snprintf(buf, len, "%.3gs", (double)us / 1e6);
+}
+
+void comm_to_str(char *out, const char *comm)
+{
+	size_t i;
+
+	for (i = 0; i < SYNFIN_COMM_LEN && comm[i]; i++)
+		out[i] = comm[i];
+	out[i] = '\0';
+}
+
+void json_string(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', f);
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Names and text forms of record fields, shared by every renderer. Tables indexed by kernel
+ * or record values are total: out-of-range values print as UNKNOWN(n). */
+#ifndef SYNFIN_FORMAT_H
+#define SYNFIN_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "synfin/events.h"
+
+#define ADDR_STR_LEN 48 /* INET6_ADDRSTRLEN plus room */
+
+const char *event_type_name(unsigned int type);
+const char *side_name(unsigned int side);
+const char *fail_reason_name(unsigned int reason);
+const char *initiator_name(unsigned int initiator);
+const char *how_name(unsigned int how);
+const char *tw_end_name(unsigned int end);
+const char *tcp_state_name(unsigned int state, char *buf, size_t len);
+const char *close_state_field(unsigned int idx); /* "fin_wait1_us", ... */
+
+/* addr: 16 bytes in network order, IPv4 in the first 4 when family is 4. */
+void format_addr(char *buf, size_t len, unsigned int family, const __u8 *addr);
+/* "addr:port", with brackets for IPv6 */
+void format_endpoint(char *buf, size_t len, unsigned int family, const __u8 *addr, unsigned int port);
+/* Human duration: "850us", "12.3ms", "1.02s" */
+void format_duration_us(char *buf, size_t len, uint64_t us);
+/* Copies a kernel comm (maybe not NUL-terminated) into a C string of SYNFIN_COMM_LEN + 1. */
+void comm_to_str(char *out, const char *comm);
+
+
+
+#include <stdio.h>
+/* Writes s as a JSON string literal (quotes, escapes, control characters as \u00XX). */
+void json_string(FILE *f, const char *s);
+#endif

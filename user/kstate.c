@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "kstate.h"
+#include "lifecycle.h"
+
+/* Mirrors struct tw_entry in bpf/timewait.bpf.h: map values are read whole. */
+struct tw_entry {
+	__u64 start_ns;
+	__u64 cancel_ns;
+	struct synfin_event ev;
+};
+
+int kstate_gauges(int gauges_fd, int64_t out[KSTATE_GAUGES])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int64_t *vals;
+	__u32 k;
+	int c;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (k = 0; k < KSTATE_GAUGES; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(gauges_fd, &k, vals))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+		if (out[k] < 0) /* a socket seen leaving a state it entered before synfin started */
+			out[k] = 0;
+	}
+	free(vals);
+	return 0;
+}
+
+int kstate_sweep_timewaits(int timewaits_fd, uint64_t now_ns, uint64_t grace_ns,
+			   kstate_event_fn fn, void *ctx)
+{
+	__u64 key, next, *prev = NULL;
+	struct synfin_event out;
+	struct tw_entry v;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(timewaits_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(timewaits_fd, &key, &v))
+			continue; /* ended meanwhile */
+		if (!tw_pending_resolve(&v.ev, v.start_ns, v.cancel_ns, now_ns, grace_ns, &out))
+			continue;
+		if (bpf_map_delete_elem(timewaits_fd, &key))
+			continue; /* the kernel side ended it first */
+		fn(ctx, &out);
+		n++;
+	}
+	return n;
+}
+
+int kstate_close_waits(int close_waits_fd, kstate_event_fn fn, void *ctx)
+{
+	__u64 key, next, *prev = NULL;
+	struct synfin_event v;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(close_waits_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(close_waits_fd, &key, &v))
+			continue;
+		fn(ctx, &v);
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* State the kernel side keeps in maps rather than sends: live gauges, open CLOSE_WAITs, and
+ * timewait sockets cancelled early whose end only time can tell. */
+#ifndef SYNFIN_KSTATE_H
+#define SYNFIN_KSTATE_H
+
+#include <stdint.h>
+#include <linux/types.h>
+#include "synfin/events.h"
+
+#define KSTATE_GAUGES 16 /* SYNFIN_GAUGE_SLOTS in bpf/maps.bpf.h: one per kernel TCP state */
+
+/* Sockets now in each TCP state, summed over CPUs. */
+int kstate_gauges(int gauges_fd, int64_t out[KSTATE_GAUGES]);
+
+typedef void (*kstate_event_fn)(void *ctx, const struct synfin_event *e);
+
+/* Ends as "killed" every timewait entry cancelled at least grace_ns ago and not re-armed,
+ * deleting it and passing its record to fn. Returns how many ended, or -errno. */
+int kstate_sweep_timewaits(int timewaits_fd, uint64_t now_ns, uint64_t grace_ns,
+			   kstate_event_fn fn, void *ctx);
+
+/* Visits every socket now in CLOSE_WAIT (a STATE record with ts_ns = entry time). */
+int kstate_close_waits(int close_waits_fd, kstate_event_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <string.h>
+#include "lifecycle.h"
+
+/* Nothing in a TCP lifecycle that synfin measures lasts a year; a larger value is garbage. */
+#define MAX_SANE_US (365ULL * 24 * 3600 * 1000000)
+
+int lifecycle_validate(const struct synfin_event *e)
+{
+	unsigned int i;
+
+	if (e->type == 0 || e->type >= SYNFIN_EV_TYPE_MAX)
+		return -EINVAL;
+	if (e->id.family != 4 && e->id.family != 6)
+		return -EINVAL;
+	if (e->side > SYNFIN_SIDE_SERVER)
+		return -EINVAL;
+	switch (e->type) {
+	case SYNFIN_EV_HANDSHAKE:
+		if (e->hs.latency_us > MAX_SANE_US)
+			return -EINVAL;
+		break;
+	case SYNFIN_EV_CONNECT_FAIL:
+		if (e->reason >= SYNFIN_FAIL_REASON_MAX || e->hs.latency_us > MAX_SANE_US)
+			return -EINVAL;
+		break;
+	case SYNFIN_EV_CLOSE:
+		if (e->close.initiator >= SYNFIN_INIT_MAX || e->close.how >= SYNFIN_HOW_MAX ||
+		    e->close.lifetime_us > MAX_SANE_US)
+			return -EINVAL;
+		for (i = 0; i < SYNFIN_CS_MAX; i++)
+			if (e->close.state_us[i] > MAX_SANE_US)
+				return -EINVAL;
+		break;
+	case SYNFIN_EV_TIME_WAIT:
+		if (e->tw.end >= SYNFIN_TW_END_MAX || e->tw.duration_us > MAX_SANE_US)
+			return -EINVAL;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+bool lifecycle_wanted(const struct filter *f, const struct synfin_event *e)
+{
+	if (f->pid && e->pid != f->pid)
+		return false;
+	if (f->port && e->id.lport != f->port && e->id.rport != f->port)
+		return false;
+	return true;
+}
+
+int summary_add(struct summary *s, const struct synfin_event *e)
+{
+	if (lifecycle_validate(e)) {
+		s->malformed++;
+		return -EINVAL;
+	}
+	s->events[e->type]++;
+	switch (e->type) {
+	case SYNFIN_EV_HANDSHAKE:
+		hist_add(&s->handshake[e->side], e->hs.latency_us);
+		s->handshake_retransmits[e->side] += e->hs.retransmits;
+		if (e->flags & SYNFIN_F_ESTIMATED)
+			s->handshake_estimated[e->side]++;
+		break;
+	case SYNFIN_EV_CONNECT_FAIL:
+		s->connect_fail[e->reason]++;
+		s->connect_fail_retransmits += e->hs.retransmits;
+		break;
+	case SYNFIN_EV_CLOSE:
+		s->closes[e->close.initiator][e->close.how]++;
+		if (e->flags & SYNFIN_F_PARTIAL)
+			s->closes_partial++;
+		else
+			hist_add(&s->lifetime, e->close.lifetime_us);
+		if (e->close.state_us[SYNFIN_CS_CLOSE_WAIT])
+			hist_add(&s->close_wait, e->close.state_us[SYNFIN_CS_CLOSE_WAIT]);
+		if (e->close.tw_handover && ++s->tw_live > s->tw_peak)
+			s->tw_peak = s->tw_live;
+		break;
+	case SYNFIN_EV_TIME_WAIT:
+		hist_add(&s->time_wait[e->tw.end], e->tw.duration_us);
+		/* a TIME_WAIT whose entry synfin saw only as a timer (no close) is not live here */
+		if (s->tw_live)
+			s->tw_live--;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+void summary_merge(struct summary *into, const struct summary *from)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < SYNFIN_EV_TYPE_MAX; i++)
+		into->events[i] += from->events[i];
+	into->malformed += from->malformed;
+	for (i = 0; i < 2; i++) {
+		hist_merge(&into->handshake[i], &from->handshake[i]);
+		into->handshake_retransmits[i] += from->handshake_retransmits[i];
+		into->handshake_estimated[i] += from->handshake_estimated[i];
+	}
+	for (i = 0; i < SYNFIN_FAIL_REASON_MAX; i++)
+		into->connect_fail[i] += from->connect_fail[i];
+	into->connect_fail_retransmits += from->connect_fail_retransmits;
+	for (i = 0; i < SYNFIN_INIT_MAX; i++)
+		for (j = 0; j < SYNFIN_HOW_MAX; j++)
+			into->closes[i][j] += from->closes[i][j];
+	into->closes_partial += from->closes_partial;
+	hist_merge(&into->lifetime, &from->lifetime);
+	hist_merge(&into->close_wait, &from->close_wait);
+	for (i = 0; i < SYNFIN_TW_END_MAX; i++)
+		hist_merge(&into->time_wait[i], &from->time_wait[i]);
+	into->tw_live += from->tw_live;
+	if (from->tw_peak > into->tw_peak)
+		into->tw_peak = from->tw_peak;
+}
+
+bool tw_pending_resolve(const struct synfin_event *tw_start, uint64_t start_ns,
+			uint64_t cancel_ns, uint64_t now_ns, uint64_t grace_ns,
+			struct synfin_event *out)
+{
+	if (!cancel_ns || now_ns < cancel_ns || now_ns - cancel_ns < grace_ns)
+		return false;
+	*out = *tw_start;
+	out->type = SYNFIN_EV_TIME_WAIT;
+	out->ts_ns = cancel_ns;
+	out->tw.end = SYNFIN_TW_KILLED;
+	out->tw.duration_us = cancel_ns > start_ns ? (cancel_ns - start_ns) / 1000 : 0;
+	return true;
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "loader.h"
+#include "synfin.skel.h"
+
+static bool verbose_log;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (!verbose_log || level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static const char *load_hint(int err)
+{
+	switch (-err) {
+	case EPERM:
+	case EACCES:
+		return "run synfin as root (it needs CAP_BPF and CAP_PERFMON)";
+	case ENOENT:
+	case ESRCH:
+		return "the kernel lacks BTF or a tracepoint synfin needs; run 'synfin check'";
+	default:
+		return "run 'synfin check', or add -v to see the verifier's log";
+	}
+}
+
+int loader_load(struct loader *l, const struct loader_config *c, char *err, size_t errlen)
+{
+	struct synfin_bpf *skel;
+	int ret;
+
+	verbose_log = c->verbose;
+	libbpf_set_print(libbpf_print);
+	skel = synfin_bpf__open();
+	if (!skel) {
+		ret = -errno;
+		snprintf(err, errlen, "opening BPF object failed: %s; %s", strerror(-ret),
+			 load_hint(ret));
+		return ret;
+	}
+	skel->rodata->cfg_netns = c->netns;
+	skel->rodata->cfg_cgroup = c->cgroup;
+	skel->rodata->cfg_family = c->family;
+	skel->rodata->cfg_wakeup_bytes = c->wakeup_bytes;
+	ret = bpf_map__set_max_entries(skel->maps.events, (__u32)c->ring_bytes);
+	if (!ret && !c->time_wait) {
+		bpf_program__set_autoload(skel->progs.synfin_timer_start, false);
+		bpf_program__set_autoload(skel->progs.synfin_timer_cancel, false);
+	}
+	if (!ret)
+		ret = synfin_bpf__load(skel);
+	if (ret) {
+		snprintf(err, errlen, "loading BPF programs failed: %s; %s", strerror(-ret),
+			 load_hint(ret));
+		synfin_bpf__destroy(skel);
+		return ret;
+	}
+	l->skel = skel;
+	return 0;
+}
+
+int loader_attach(struct loader *l, const struct loader_config *c, char *err, size_t errlen)
+{
+	struct bpf_program *p;
+	struct bpf_link *link;
+	int ret;
+
+	(void)c;
+	/* Attach one by one so the message names the hook the kernel refused. */
+	bpf_object__for_each_program(p, l->skel->obj) {
+		if (!bpf_program__autoload(p))
+			continue;
+		link = bpf_program__attach(p);
+		if (!link) {
+			ret = -errno;
+			snprintf(err, errlen, "attaching %s (%s) failed: %s; %s",
+				 bpf_program__name(p), bpf_program__section_name(p), strerror(-ret),
+				 load_hint(ret));
+			return ret;
+		}
+		if (l->nlinks == LOADER_MAX_LINKS) {
+			bpf_link__destroy(link);
+			snprintf(err, errlen, "too many BPF programs for the loader's link table");
+			return -E2BIG;
+		}
+		l->links[l->nlinks++] = link;
+	}
+	return 0;
+}
+
+void loader_destroy(struct loader *l)
+{
+	if (!l)
+		return;
+	while (l->nlinks > 0)
+		bpf_link__destroy(l->links[--l->nlinks]);
+	synfin_bpf__destroy(l->skel); /* NULL-safe */
+	l->skel = NULL;
+}
+
+int loader_events_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.events);
+}
+
+int loader_drops_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.drops);
+}
+
+int loader_gauges_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.gauges);
+}
+
+int loader_timewaits_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.timewaits);
+}
+
+int loader_close_waits_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.close_waits);
+}
+
+int loader_prog_count(const struct loader *l)
+{
+	struct bpf_program *p;
+	int n = 0;
+
+	bpf_object__for_each_program(p, l->skel->obj)
+		n++;
+	return n;
+}
+
+static struct bpf_program *prog_at(const struct loader *l, int i)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, l->skel->obj)
+		if (i-- == 0)
+			return p;
+	return NULL;
+}
+
+const char *loader_prog_name(const struct loader *l, int i)
+{
+	struct bpf_program *p = prog_at(l, i);
+
+	return p ? bpf_program__name(p) : "?";
+}
+
+int loader_prog_fd(const struct loader *l, int i)
+{
+	struct bpf_program *p = prog_at(l, i);
+
+	return p ? bpf_program__fd(p) : -1;
+}

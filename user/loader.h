@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The skeleton's life: open -> configure .rodata -> load (verifier) -> attach -> destroy. */
+#ifndef SYNFIN_LOADER_H
+#define SYNFIN_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct loader_config {
+	uint32_t netns;        /* netns inode filter, 0 = all */
+	uint64_t cgroup;       /* cgroup v2 id filter, 0 = all */
+	uint8_t family;        /* 4, 6, 0 = both */
+	uint64_t ring_bytes;   /* ring buffer size, a power of two >= page size */
+	uint64_t wakeup_bytes; /* wake the consumer early past this much queued data */
+	bool time_wait;        /* attach the timer hooks (TIME_WAIT tracking, exact SYN time) */
+	bool verbose;          /* libbpf's log, the verifier's included, to stderr */
+};
+
+struct synfin_bpf;
+
+#define LOADER_MAX_LINKS 16
+
+struct bpf_link;
+
+struct loader {
+	struct synfin_bpf *skel;
+	struct bpf_link *links[LOADER_MAX_LINKS];
+	int nlinks;
+};
+
+/* Each returns 0 or -errno and fills err with "what failed: why; what to do". */
+int loader_load(struct loader *l, const struct loader_config *c, char *err, size_t errlen);
+int loader_attach(struct loader *l, const struct loader_config *c, char *err, size_t errlen);
+void loader_destroy(struct loader *l);
+
+int loader_events_fd(const struct loader *l);
+int loader_drops_fd(const struct loader *l);
+int loader_gauges_fd(const struct loader *l);
+int loader_timewaits_fd(const struct loader *l);
+int loader_close_waits_fd(const struct loader *l);
+
+/* BPF programs of the skeleton, for stats and checks: name and fd by index. */
+int loader_prog_count(const struct loader *l);
+const char *loader_prog_name(const struct loader *l, int i);
+int loader_prog_fd(const struct loader *l, int i);
+
+#endif

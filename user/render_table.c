@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+#include "format.h"
+#include "render.h"
+
+void table_header(FILE *f)
+{
+	fprintf(f, "%-12s %-12s %-6s %-7s %-15s %-28s %-28s %9s %3s %s\n", "TIME", "EVENT", "SIDE",
+		"PID", "COMM", "LOCAL", "REMOTE", "LATENCY", "RTX", "DETAIL");
+}
+
+static void time_of_day(char *buf, size_t len, uint64_t ts_ns, int64_t wall_offset_ns)
+{
+	int64_t wall = (int64_t)ts_ns + wall_offset_ns;
+	time_t secs = (time_t)(wall / 1000000000);
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (int)((wall / 1000000) % 1000));
+}
+
+void table_event(FILE *f, const struct synfin_event *e, int64_t wall_offset_ns)
+{
+	char when[16], local[ADDR_STR_LEN + 8], remote[ADDR_STR_LEN + 8], comm[SYNFIN_COMM_LEN + 1];
+	char dur[24] = "-", rtx[12] = "-", detail[96] = "", pid[12] = "-", sbuf[24];
+	unsigned int i;
+	size_t n;
+
+	time_of_day(when, sizeof(when), e->ts_ns, wall_offset_ns);
+	format_endpoint(local, sizeof(local), e->id.family, e->id.laddr, e->id.lport);
+	format_endpoint(remote, sizeof(remote), e->id.family, e->id.raddr, e->id.rport);
+	if (e->flags & SYNFIN_F_NO_PID) {
+		strcpy(comm, "-");
+	} else {
+		comm_to_str(comm, e->comm);
+		snprintf(pid, sizeof(pid), "%u", e->pid);
+	}
+	switch (e->type) {
+	case SYNFIN_EV_HANDSHAKE:
+		format_duration_us(dur, sizeof(dur), e->hs.latency_us);
+		snprintf(rtx, sizeof(rtx), "%u", e->hs.retransmits);
+		if (e->flags & SYNFIN_F_ESTIMATED)
+			snprintf(detail, sizeof(detail), "estimated");
+		break;
+	case SYNFIN_EV_CONNECT_FAIL:
+		format_duration_us(dur, sizeof(dur), e->hs.latency_us);
+		snprintf(rtx, sizeof(rtx), "%u", e->hs.retransmits);
+		snprintf(detail, sizeof(detail), "%s (errno %d)", fail_reason_name(e->reason),
+			 e->hs.sk_err);
+		break;
+	case SYNFIN_EV_CLOSE:
+		if (!(e->flags & SYNFIN_F_PARTIAL))
+			format_duration_us(dur, sizeof(dur), e->close.lifetime_us);
+		n = (size_t)snprintf(detail, sizeof(detail), "%s %s from %s",
+				     initiator_name(e->close.initiator), how_name(e->close.how),
+				     tcp_state_name(e->close.last_state, sbuf, sizeof(sbuf)));
+		for (i = 0; i < SYNFIN_CS_MAX && n < sizeof(detail); i++) {
+			char d[24];
+
+			if (!e->close.state_us[i])
+				continue;
+			format_duration_us(d, sizeof(d), e->close.state_us[i]);
+			n += (size_t)snprintf(detail + n, sizeof(detail) - n, " %.*s=%s",
+					      (int)(strlen(close_state_field(i)) - 3),
+					      close_state_field(i), d);
+		}
+		break;
+	case SYNFIN_EV_TIME_WAIT:
+		format_duration_us(dur, sizeof(dur), e->tw.duration_us);
+		snprintf(detail, sizeof(detail), "%s", tw_end_name(e->tw.end));
+		break;
+	default:
+		break;
+	}
+	fprintf(f, "%-12s %-12s %-6s %-7s %-15s %-28s %-28s %9s %3s %s\n", when,
+		event_type_name(e->type), side_name(e->side), pid, comm, local, remote, dur, rtx,
+		detail);
+}
+
+void table_log2_hist(FILE *f, const struct hist *h, const char *title)
+{
+	unsigned int i, first = HIST_LOG2_SLOTS, last = 0, bar, width = 40;
+	uint64_t n, peak = 0;
+
+	for (i = 0; i < HIST_LOG2_SLOTS; i++) {
+		n = hist_log2_count(h, i);
+		if (!n)
+			continue;
+		if (i < first)
+			first = i;
+		last = i;
+		if (n > peak)
+			peak = n;
+	}
+	if (!peak)
+		return;
+	fprintf(f, "     %-19s : count    distribution (%s)\n", "usecs", title);
+	for (i = first; i <= last; i++) {
+		uint64_t lo = i ? 1ULL << i : 0, hi = (1ULL << (i + 1)) - 1;
+		char stars[41];
+
+		n = hist_log2_count(h, i);
+		bar = (unsigned int)(n * width / peak);
+		if (n && !bar)
+			bar = 1;
+		memset(stars, '*', bar);
+		stars[bar] = '\0';
+		fprintf(f, "%10" PRIu64 " -> %-10" PRIu64 " : %-8" PRIu64 " |%-40s|\n", lo, hi, n, stars);
+	}
+}
+
+static void quantile_line(FILE *f, const char *label, const struct hist *h)
+{
+	char p50[24], p90[24], p99[24], max[24];
+
+	format_duration_us(p50, sizeof(p50), hist_quantile(h, 0.5));
+	format_duration_us(p90, sizeof(p90), hist_quantile(h, 0.9));
+	format_duration_us(p99, sizeof(p99), hist_quantile(h, 0.99));
+	format_duration_us(max, sizeof(max), h->max_us);
+	fprintf(f, "  %-22s %8" PRIu64 "   p50 %-9s p90 %-9s p99 %-9s max %s\n", label, h->count, p50,
+		p90, p99, max);
+}
+
+void table_summary(FILE *f, const struct summary *s, const struct run_info *ri)
+{
+	unsigned int i, j;
+	char label[48];
+
+	fprintf(f, "\nsynfin summary (%.1f s observed)\n", (double)ri->duration_ms / 1000);
+	for (i = 0; i < 2; i++) {
+		snprintf(label, sizeof(label), "handshakes %s", side_name(i));
+		quantile_line(f, label, &s->handshake[i]);
+		fprintf(f, "  %-22s %8" PRIu64 "   (%" PRIu64 " estimated)\n",
+			i ? "SYN-ACK retransmits" : "SYN retransmits", s->handshake_retransmits[i],
+			s->handshake_estimated[i]);
+	}
+	for (i = 0; i < SYNFIN_FAIL_REASON_MAX; i++) {
+		if (!s->connect_fail[i])
+			continue;
+		snprintf(label, sizeof(label), "connect failed %s", fail_reason_name(i));
+		fprintf(f, "  %-22s %8" PRIu64 "\n", label, s->connect_fail[i]);
+	}
+	for (i = 0; i < SYNFIN_INIT_MAX; i++)
+		for (j = 0; j < SYNFIN_HOW_MAX; j++) {
+			if (!s->closes[i][j])
+				continue;
+			snprintf(label, sizeof(label), "closes %s %s", initiator_name(i), how_name(j));
+			fprintf(f, "  %-22s %8" PRIu64 "\n", label, s->closes[i][j]);
+		}
+	if (s->lifetime.count)
+		quantile_line(f, "connection lifetime", &s->lifetime);
+	if (s->close_wait.count)
+		quantile_line(f, "CLOSE_WAIT", &s->close_wait);
+	for (i = 0; i < SYNFIN_TW_END_MAX; i++) {
+		if (!s->time_wait[i].count)
+			continue;
+		snprintf(label, sizeof(label), "TIME_WAIT %s", tw_end_name(i));
+		quantile_line(f, label, &s->time_wait[i]);
+	}
+	fprintf(f, "  %-22s %8" PRIu64 "\n", "TIME_WAIT peak", s->tw_peak);
+	fprintf(f, "  %-22s %8" PRIu64 "\n", "events lost", ri->lost);
+	if (ri->untracked)
+		fprintf(f, "  %-22s %8" PRIu64 "\n", "untracked (maps full)", ri->untracked);
+	if (s->malformed)
+		fprintf(f, "  %-22s %8" PRIu64 "\n", "malformed records", s->malformed);
+	for (i = 0; i < 2; i++) {
+		if (!s->handshake[i].count)
+			continue;
+		fputc('\n', f);
+		snprintf(label, sizeof(label), "%s handshake latency", side_name(i));
+		table_log2_hist(f, &s->handshake[i], label);
+	}
+}
