@@ -74,6 +74,17 @@ const char *tcp_state_name(unsigned int state, char *buf, size_t len)
 	return buf;
 }
 
+const unsigned int gauge_states[GAUGE_STATES] = { 2, 3, 1, 4, 5, 6, 8, 9, 11 };
+
+const char *gauge_state_label(unsigned int state)
+{
+	static const char *const names[] = {
+		NULL,        "established", "syn_sent", "syn_recv",   "fin_wait1", "fin_wait2",
+		"time_wait", "close",       "close_wait", "last_ack", "listen",    "closing",
+	};
+	return lookup(names, ARRAY_SIZE(names), state);
+}
+
 const char *close_state_field(unsigned int idx)
 {
 	static const char *const names[SYNFIN_CS_MAX] = {

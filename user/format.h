@@ -18,6 +18,11 @@ const char *initiator_name(unsigned int initiator);
 const char *how_name(unsigned int how);
 const char *tw_end_name(unsigned int end);
 const char *tcp_state_name(unsigned int state, char *buf, size_t len);
+/* Kernel TCP states the live gauges report (what `ss -tan state X` counts), and their
+ * snake_case label ("time_wait", "close_wait", ...). */
+#define GAUGE_STATES 9
+extern const unsigned int gauge_states[GAUGE_STATES];
+const char *gauge_state_label(unsigned int state);
 const char *close_state_field(unsigned int idx); /* "fin_wait1_us", ... */
 
 /* addr: 16 bytes in network order, IPv4 in the first 4 when family is 4. */

@@ -117,5 +117,9 @@ void json_summary(FILE *f, const struct summary *s, const struct run_info *ri)
 			fputc(',', f);
 		json_hist(f, tw_end_name(i), &s->time_wait[i]);
 	}
-	fprintf(f, ",\"peak\":%" PRIu64 "}}\n", s->tw_peak);
+	fprintf(f, ",\"peak\":%" PRIu64 "},\"sockets\":{", s->tw_peak);
+	for (i = 0; i < GAUGE_STATES; i++)
+		fprintf(f, "%s\"%s\":%" PRId64, i ? "," : "", gauge_state_label(gauge_states[i]),
+			ri->gauges[gauge_states[i]]);
+	fprintf(f, "},\"close_wait_oldest_us\":%" PRIu64 "}\n", ri->close_wait_oldest_us);
 }

@@ -161,6 +161,16 @@ void table_summary(FILE *f, const struct summary *s, const struct run_info *ri)
 		quantile_line(f, label, &s->time_wait[i]);
 	}
 	fprintf(f, "  %-22s %8" PRIu64 "\n", "TIME_WAIT peak", s->tw_peak);
+	fprintf(f, "  sockets now:");
+	for (i = 0; i < GAUGE_STATES; i++)
+		fprintf(f, " %s=%" PRId64, gauge_state_label(gauge_states[i]), ri->gauges[gauge_states[i]]);
+	fputc('\n', f);
+	if (ri->close_wait_oldest_us) {
+		char d[24];
+
+		format_duration_us(d, sizeof(d), ri->close_wait_oldest_us);
+		fprintf(f, "  %-22s %8s\n", "oldest CLOSE_WAIT", d);
+	}
 	fprintf(f, "  %-22s %8" PRIu64 "\n", "events lost", ri->lost);
 	if (ri->untracked)
 		fprintf(f, "  %-22s %8" PRIu64 "\n", "untracked (maps full)", ri->untracked);

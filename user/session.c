@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include "kstate.h"
+#include "ring.h"
+#include "session.h"
+
+/* A cancelled timewait timer is re-armed or reused within microseconds (same call path);
+ * 100 ms without either means it was killed (RST, ss -K). */
+#define TW_KILL_GRACE_NS (100ULL * 1000000)
+#define SWEEP_PERIOD_NS (200ULL * 1000000)
+#define TCP_TIME_WAIT_STATE 6
+
+uint64_t session_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void handle(void *ctx, const struct synfin_event *e)
+{
+	struct session *s = ctx;
+
+	if (!lifecycle_wanted(&s->cfg.filter, e))
+		return;
+	if (s->cfg.accept && !s->cfg.accept(s->ctx, e))
+		return;
+	if (summary_add(&s->sum, e))
+		return; /* malformed: counted, never passed on as a fact */
+	if (s->on_event)
+		s->on_event(s->ctx, e);
+}
+
+static void handle_swept(void *ctx, const struct synfin_event *e)
+{
+	struct session *s = ctx;
+
+	s->tw_swept++;
+	handle(ctx, e);
+}
+
+struct cw_scan {
+	struct session *s;
+	int fd;
+	uint64_t now_ns;
+	uint64_t oldest_us;
+};
+
+static void on_close_wait(void *ctx, const struct synfin_event *e)
+{
+	struct cw_scan *c = ctx;
+	struct session *s = c->s;
+	uint64_t age_us = c->now_ns > e->ts_ns ? (c->now_ns - e->ts_ns) / 1000 : 0;
+	struct synfin_event marked;
+
+	if (!lifecycle_wanted(&s->cfg.filter, e))
+		return;
+	if (s->cfg.accept && !s->cfg.accept(s->ctx, e))
+		return;
+	if (age_us > c->oldest_us)
+		c->oldest_us = age_us;
+	/* reason doubles as "already warned" in the map's copy (BPF writes 0) */
+	if (e->reason || !s->cfg.close_wait_warn_s || (double)age_us < s->cfg.close_wait_warn_s * 1e6)
+		return;
+	marked = *e;
+	marked.reason = 1;
+	bpf_map_update_elem(c->fd, &e->cookie, &marked, BPF_EXIST);
+	if (s->on_warn)
+		s->on_warn(s->ctx, e, age_us);
+}
+
+static void sweep(struct session *s, uint64_t now)
+{
+	struct cw_scan c = { .s = s, .fd = loader_close_waits_fd(&s->loader), .now_ns = now };
+
+	kstate_sweep_timewaits(loader_timewaits_fd(&s->loader), now, TW_KILL_GRACE_NS,
+			       handle_swept, s);
+	kstate_close_waits(c.fd, on_close_wait, &c);
+	s->close_wait_oldest_us = c.oldest_us;
+}
+
+int session_start(struct session *s, const struct session_config *c, session_event_fn on_event,
+		  session_warn_fn on_warn, void *ctx, char *err, size_t errlen)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = *c;
+	s->on_event = on_event;
+	s->on_warn = on_warn;
+	s->ctx = ctx;
+	ret = loader_load(&s->loader, &c->load, err, errlen);
+	if (!ret)
+		ret = loader_attach(&s->loader, &c->load, err, errlen);
+	if (ret) {
+		loader_destroy(&s->loader);
+		return ret;
+	}
+	s->ring = ring_open(loader_events_fd(&s->loader), handle, s);
+	if (!s->ring) {
+		ret = -errno;
+		snprintf(err, errlen, "opening the ring buffer failed: %s", strerror(-ret));
+		loader_destroy(&s->loader);
+		return ret;
+	}
+	s->started_ns = session_now_ns();
+	return 0;
+}
+
+int session_poll(struct session *s)
+{
+	uint64_t now;
+	int ret;
+
+	ret = ring_drain(s->ring, (int)s->cfg.drain_ms);
+	if (ret < 0)
+		return ret;
+	now = session_now_ns();
+	if (now >= s->next_sweep_ns) {
+		sweep(s, now);
+		s->next_sweep_ns = now + SWEEP_PERIOD_NS;
+	}
+	return 0;
+}
+
+void session_flush(struct session *s)
+{
+	ring_drain(s->ring, 0);
+	sweep(s, session_now_ns());
+}
+
+void session_run_info(struct session *s, struct run_info *ri)
+{
+	uint64_t drops[SYNFIN_DROP_MAX] = { 0 };
+
+	memset(ri, 0, sizeof(*ri));
+	ring_read_drops(loader_drops_fd(&s->loader), drops);
+	ri->lost = drops[SYNFIN_DROP_RINGBUF] + ring_bad_size(s->ring);
+	ri->untracked = drops[SYNFIN_DROP_STORAGE] + drops[SYNFIN_DROP_TWMAP];
+	ri->duration_ms = (session_now_ns() - s->started_ns) / 1000000;
+	kstate_gauges(loader_gauges_fd(&s->loader), ri->gauges);
+	ri->gauges[TCP_TIME_WAIT_STATE] -= (int64_t)s->tw_swept;
+	if (ri->gauges[TCP_TIME_WAIT_STATE] < 0)
+		ri->gauges[TCP_TIME_WAIT_STATE] = 0;
+	ri->close_wait_oldest_us = s->close_wait_oldest_us;
+}
+
+void session_stop(struct session *s)
+{
+	ring_close(s->ring);
+	s->ring = NULL;
+	loader_destroy(&s->loader);
+}
