@@ -22,6 +22,7 @@ enum {
 	OPT_DRAIN_MS,
 	OPT_CLOSE_WAIT_WARN,
 	OPT_PID,
+	OPT_RECORD,
 };
 
 static const struct opt_def watch_opts[] = {
@@ -36,6 +37,7 @@ static const struct opt_def watch_opts[] = {
 	{ "close-wait-warn", required_argument, OPT_CLOSE_WAIT_WARN, "SECONDS", "warn when a socket sits in CLOSE_WAIT this long (default 30)" },
 	{ "ring-size", required_argument, OPT_RING_SIZE, "BYTES", "ring buffer size, power of two (default 4M)" },
 	{ "drain-ms", required_argument, OPT_DRAIN_MS, "MS", "drain the ring buffer this often (default 10)" },
+	{ "record", required_argument, OPT_RECORD, "FILE", "also append every raw record to FILE (replayable fixtures)" },
 	{ "verbose", no_argument, 'v', NULL, "libbpf and verifier messages on stderr" },
 	{ 0 },
 };
@@ -46,6 +48,8 @@ struct watch {
 	struct session_config cfg;
 	double duration_s;
 	int64_t wall_offset_ns;
+	const char *record_path;
+	FILE *record;
 	FILE *out;
 };
 
@@ -107,6 +111,9 @@ static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errl
 		if (parse_u64(arg, 1, 1000, &w->cfg.drain_ms))
 			goto bad;
 		return 0;
+	case OPT_RECORD:
+		w->record_path = arg;
+		return 0;
 	case 'v':
 		w->cfg.load.verbose = true;
 		return 0;
@@ -134,6 +141,8 @@ static void on_event(void *ctx, const struct synfin_event *e)
 {
 	struct watch *w = ctx;
 
+	if (w->record)
+		fwrite(e, sizeof(*e), 1, w->record);
 	if (e->type == SYNFIN_EV_STATE)
 		return;
 	if (w->json)
@@ -200,6 +209,10 @@ int watch_main(int argc, char **argv)
 		fprintf(stderr, "synfin: %s\n", err);
 		return 2;
 	}
+	if (w.record_path && !(w.record = fopen(w.record_path, "ab"))) {
+		fprintf(stderr, "synfin: --record %s: %s\n", w.record_path, strerror(errno));
+		return 2;
+	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "synfin: must run as root (loading BPF programs needs CAP_BPF and CAP_PERFMON): try sudo\n");
 		return 1;
@@ -235,5 +248,7 @@ int watch_main(int argc, char **argv)
 		fprintf(stderr, "synfin: %llu events lost (ring buffer full): raise --ring-size or lower --drain-ms\n",
 			(unsigned long long)ri.lost);
 	session_stop(&s);
+	if (w.record)
+		fclose(w.record);
 	return 0;
 }

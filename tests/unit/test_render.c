@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Event formatting: the JSON field contract, escaping, and total enum tables. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "format.h"
+#include "render.h"
+
+static char *render(void (*fn)(FILE *, const struct synfin_event *), const struct synfin_event *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	fn(f, e);
+	fclose(f);
+	return buf;
+}
+
+static void table_at_epoch(FILE *f, const struct synfin_event *e)
+{
+	table_event(f, e, 0);
+}
+
+static struct synfin_event handshake_v6(void)
+{
+	struct synfin_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = SYNFIN_EV_HANDSHAKE;
+	e.side = SYNFIN_SIDE_SERVER;
+	e.ts_ns = 123456789;
+	e.pid = 42;
+	memcpy(e.comm, "nginx: \"w\"\\x\x01", 13);
+	e.id.family = 6;
+	inet_pton(AF_INET6, "2001:db8::1", e.id.laddr);
+	inet_pton(AF_INET6, "::1", e.id.raddr);
+	e.id.lport = 443;
+	e.id.rport = 50000;
+	e.id.netns = 4026531840u;
+	e.hs.latency_us = 1234;
+	e.hs.retransmits = 1;
+	e.flags = SYNFIN_F_OWNER | SYNFIN_F_ESTIMATED;
+	return e;
+}
+
+static void test_json_handshake_contract(void **state)
+{
+	struct synfin_event e = handshake_v6();
+	char *s = render(json_event, &e);
+
+	(void)state;
+	assert_non_null(strstr(s, "{\"type\":\"handshake\",\"ts_ns\":123456789,"));
+	assert_non_null(strstr(s, "\"side\":\"server\""));
+	assert_non_null(strstr(s, "\"family\":6"));
+	assert_non_null(strstr(s, "\"laddr\":\"2001:db8::1\",\"lport\":443"));
+	assert_non_null(strstr(s, "\"raddr\":\"::1\",\"rport\":50000"));
+	assert_non_null(strstr(s, "\"netns\":4026531840"));
+	assert_non_null(strstr(s, "\"pid\":42"));
+	/* comm is escaped: quote, backslash, control character */
+	assert_non_null(strstr(s, "\"comm\":\"nginx: \\\"w\\\"\\\\x\\u0001\""));
+	assert_non_null(strstr(s, "\"latency_us\":1234,\"retransmits\":1,\"estimated\":true"));
+	assert_int_equal(s[strlen(s) - 1], '\n');
+	free(s);
+}
+
+static void test_json_no_pid_is_null(void **state)
+{
+	struct synfin_event e = handshake_v6();
+	char *s;
+
+	(void)state;
+	e.flags = SYNFIN_F_NO_PID;
+	s = render(json_event, &e);
+	assert_non_null(strstr(s, "\"pid\":null,\"comm\":null"));
+	free(s);
+}
+
+static void test_json_connect_fail_and_close(void **state)
+{
+	struct synfin_event e = handshake_v6();
+	char *s;
+
+	(void)state;
+	e.type = SYNFIN_EV_CONNECT_FAIL;
+	e.side = SYNFIN_SIDE_CLIENT;
+	e.reason = SYNFIN_FAIL_REFUSED;
+	e.hs.sk_err = 111;
+	s = render(json_event, &e);
+	assert_non_null(strstr(s, "\"type\":\"connect_fail\""));
+	assert_non_null(strstr(s, "\"reason\":\"refused\",\"errno\":111"));
+	free(s);
+
+	memset(&e.close, 0, sizeof(e.close));
+	e.type = SYNFIN_EV_CLOSE;
+	e.close.initiator = SYNFIN_INIT_REMOTE;
+	e.close.how = SYNFIN_HOW_FIN;
+	e.close.last_state = 9;
+	e.close.state_us[SYNFIN_CS_CLOSE_WAIT] = 5000;
+	e.close.lifetime_us = 7000;
+	e.flags = 0;
+	s = render(json_event, &e);
+	assert_non_null(strstr(s, "\"initiator\":\"remote\",\"how\":\"fin\",\"last_state\":\"LAST_ACK\""));
+	assert_non_null(strstr(s, "\"close_wait_us\":5000"));
+	assert_non_null(strstr(s, "\"fin_wait1_us\":0"));
+	assert_non_null(strstr(s, "\"lifetime_us\":7000"));
+	free(s);
+	e.flags = SYNFIN_F_PARTIAL;
+	s = render(json_event, &e);
+	assert_non_null(strstr(s, "\"lifetime_us\":null"));
+	assert_non_null(strstr(s, "\"partial\":true"));
+	free(s);
+}
+
+static void test_out_of_range_values_print_unknown(void **state)
+{
+	struct synfin_event e = handshake_v6();
+	char buf[32], *s;
+
+	(void)state;
+	assert_string_equal(tcp_state_name(99, buf, sizeof(buf)), "UNKNOWN(99)");
+	assert_string_equal(tcp_state_name(0, buf, sizeof(buf)), "UNKNOWN(0)");
+	assert_string_equal(fail_reason_name(77), "UNKNOWN(77)");
+	assert_string_equal(tw_end_name(4), "UNKNOWN(4)");
+	assert_string_equal(event_type_name(0), "UNKNOWN(0)");
+	e.type = SYNFIN_EV_CLOSE;
+	e.close.last_state = 200;
+	e.close.initiator = 3;
+	s = render(table_at_epoch, &e);
+	assert_non_null(strstr(s, "UNKNOWN(3)"));
+	assert_non_null(strstr(s, "UNKNOWN(200)"));
+	free(s);
+}
+
+static void test_table_line(void **state)
+{
+	struct synfin_event e = handshake_v6();
+	char *s;
+
+	(void)state;
+	e.type = SYNFIN_EV_HANDSHAKE;
+	s = render(table_at_epoch, &e);
+	assert_non_null(strstr(s, "[2001:db8::1]:443"));
+	assert_non_null(strstr(s, "[::1]:50000"));
+	assert_non_null(strstr(s, "1.23ms"));
+	assert_non_null(strstr(s, "estimated"));
+	free(s);
+}
+
+static void test_durations(void **state)
+{
+	char b[24];
+
+	(void)state;
+	format_duration_us(b, sizeof(b), 850);
+	assert_string_equal(b, "850us");
+	format_duration_us(b, sizeof(b), 12300);
+	assert_string_equal(b, "12.3ms");
+	format_duration_us(b, sizeof(b), 60120000);
+	assert_string_equal(b, "60.1s");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_handshake_contract),
+		cmocka_unit_test(test_json_no_pid_is_null),
+		cmocka_unit_test(test_json_connect_fail_and_close),
+		cmocka_unit_test(test_out_of_range_values_print_unknown),
+		cmocka_unit_test(test_table_line),
+		cmocka_unit_test(test_durations),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
