@@ -16,6 +16,7 @@
 #include "timewait.bpf.h"
 #include "handshake.bpf.h"
 #include "teardown.bpf.h"
+#include "seed.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -86,4 +87,11 @@ int BPF_PROG(synfin_timer_cancel, struct timer_list *t)
 	if (fn == &tw_timer_handler && fn)
 		on_tw_timer_cancel(t, bpf_ktime_get_ns());
 	return 0;
+}
+
+/* One pass per netns at start-up: see seed.bpf.h. */
+SEC("iter/tcp")
+int synfin_seed(struct bpf_iter__tcp *ctx)
+{
+	return seed_one(ctx->sk_common);
 }

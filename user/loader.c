@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "loader.h"
+#include "netns.h"
 #include "synfin.skel.h"
 
 static bool verbose_log;
@@ -77,6 +82,8 @@ int loader_attach(struct loader *l, const struct loader_config *c, char *err, si
 		if (!bpf_program__autoload(p))
 			continue;
 		link = bpf_program__attach(p);
+		if (link && p == l->skel->progs.synfin_seed)
+			l->seed_link = link;
 		if (!link) {
 			ret = -errno;
 			snprintf(err, errlen, "attaching %s (%s) failed: %s; %s",
@@ -102,6 +109,74 @@ void loader_destroy(struct loader *l)
 		bpf_link__destroy(l->links[--l->nlinks]);
 	synfin_bpf__destroy(l->skel); /* NULL-safe */
 	l->skel = NULL;
+}
+
+static int seed_current_netns(const struct loader *l)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	fd = bpf_iter_create(bpf_link__fd(l->seed_link));
+	if (fd < 0)
+		return -errno;
+	/* The program writes nothing: reading to EOF is what runs it over every socket. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
+struct seed_walk {
+	const struct loader *l;
+	int home;
+	int seeded;
+};
+
+static int seed_netns(int fd, uint32_t ino, void *ctx)
+{
+	struct seed_walk *w = ctx;
+	int ret;
+
+	(void)ino;
+	if (setns(fd, CLONE_NEWNET))
+		return 0; /* a namespace that died meanwhile */
+	ret = seed_current_netns(w->l);
+	if (setns(w->home, CLONE_NEWNET))
+		return -errno; /* cannot return home: stop rather than observe from elsewhere */
+	if (!ret)
+		w->seeded++;
+	return 0;
+}
+
+int loader_seed(struct loader *l, const char *netns_path, char *err, size_t errlen)
+{
+	struct seed_walk w = { .l = l };
+	int ret, fd;
+
+	if (!l->seed_link)
+		return 0;
+	w.home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (w.home < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "opening /proc/self/ns/net failed: %s", strerror(-ret));
+		return ret;
+	}
+	if (netns_path) {
+		fd = open(netns_path, O_RDONLY | O_CLOEXEC);
+		ret = fd < 0 ? -errno : seed_netns(fd, 0, &w);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		ret = netns_for_each(seed_netns, &w);
+	}
+	close(w.home);
+	if (ret < 0) {
+		snprintf(err, errlen, "seeding existing sockets failed: %s", strerror(-ret));
+		return ret;
+	}
+	return w.seeded;
 }
 
 int loader_events_fd(const struct loader *l)

@@ -26,12 +26,16 @@ struct bpf_link;
 struct loader {
 	struct synfin_bpf *skel;
 	struct bpf_link *links[LOADER_MAX_LINKS];
+	struct bpf_link *seed_link; /* iter/tcp, also in links[] */
 	int nlinks;
 };
 
 /* Each returns 0 or -errno and fills err with "what failed: why; what to do". */
 int loader_load(struct loader *l, const struct loader_config *c, char *err, size_t errlen);
 int loader_attach(struct loader *l, const struct loader_config *c, char *err, size_t errlen);
+/* Runs the iter/tcp seed pass in netns_path's namespace, or in every namespace on the host
+ * when NULL. Call after attach. Returns the number of namespaces seeded or -errno. */
+int loader_seed(struct loader *l, const char *netns_path, char *err, size_t errlen);
 void loader_destroy(struct loader *l);
 
 int loader_events_fd(const struct loader *l);

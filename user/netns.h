@@ -9,4 +9,9 @@
  * what the kernel's net->ns.inum holds. 0 or -errno with err filled. */
 int netns_inode(const char *path, uint32_t *ino, char *err, size_t errlen);
 
+
+/* Calls fn once per distinct network namespace on the host (found through /proc/PID/ns/net
+ * and /var/run/netns), with an fd usable by setns(). Returns the number visited or -errno. */
+typedef int (*netns_fn)(int fd, uint32_t ino, void *ctx);
+int netns_for_each(netns_fn fn, void *ctx);
 #endif

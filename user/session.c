@@ -97,6 +97,10 @@ int session_start(struct session *s, const struct session_config *c, session_eve
 	ret = loader_load(&s->loader, &c->load, err, errlen);
 	if (!ret)
 		ret = loader_attach(&s->loader, &c->load, err, errlen);
+	if (!ret && !c->no_seed) {
+		ret = loader_seed(&s->loader, c->netns_path, err, errlen);
+		ret = ret > 0 ? 0 : ret;
+	}
 	if (ret) {
 		loader_destroy(&s->loader);
 		return ret;

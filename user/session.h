@@ -20,6 +20,8 @@ struct session_config {
 	struct filter filter;
 	uint64_t drain_ms;         /* ring drain period */
 	double close_wait_warn_s;  /* 0 = never warn */
+	const char *netns_path;    /* seed only this namespace (NULL: all of them) */
+	bool no_seed;              /* don't track sockets that existed before the start */
 	/* Optional: decides per record whether it belongs to this session (after filter). */
 	bool (*accept)(void *ctx, const struct synfin_event *e);
 };

@@ -44,7 +44,6 @@ static const struct opt_def watch_opts[] = {
 
 struct watch {
 	bool json;
-	const char *netns_path;
 	struct session_config cfg;
 	double duration_s;
 	int64_t wall_offset_ns;
@@ -71,7 +70,7 @@ static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errl
 		w->json = true;
 		return 0;
 	case 'n':
-		w->netns_path = arg;
+		w->cfg.netns_path = arg;
 		return 0;
 	case 'p':
 		if (parse_u64(arg, 1, 65535, &v))
@@ -205,7 +204,7 @@ int watch_main(int argc, char **argv)
 	}
 	/* Below the ring size, or the consumer would never be woken early. */
 	w.cfg.load.wakeup_bytes = w.cfg.load.ring_bytes / 4;
-	if (w.netns_path && netns_inode(w.netns_path, &w.cfg.load.netns, err, sizeof(err))) {
+	if (w.cfg.netns_path && netns_inode(w.cfg.netns_path, &w.cfg.load.netns, err, sizeof(err))) {
 		fprintf(stderr, "synfin: %s\n", err);
 		return 2;
 	}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Sockets that existed before synfin attached: one pass of iter/tcp per network namespace
+ * (the iterator walks only the netns it was created in, kernel.md §6) gives each one state,
+ * flagged PARTIAL, so later transitions are tracked and durations start at the seed, never
+ * at an invented time. Runs after the tracepoints are attached; sockets that already have
+ * state (created since) are left alone.
+ */
+#ifndef SYNFIN_SEED_BPF_H
+#define SYNFIN_SEED_BPF_H
+
+/* Ephemeral ports (net.ipv4.ip_local_port_range default 32768-60999): a socket whose local
+ * port is below that and remote port inside it was most likely accepted. A guess, so
+ * seeded sockets also carry SYNFIN_F_PARTIAL. */
+static __always_inline __u8 seed_guess_side(const struct sock_common *skc)
+{
+	__u16 lport = skc->skc_num, rport = bpf_ntohs(skc->skc_dport);
+
+	return lport < 32768 && rport >= 32768 ? SYNFIN_SIDE_SERVER : SYNFIN_SIDE_CLIENT;
+}
+
+static __always_inline void seed_timewait(struct tcp_timewait_sock *ttw, __u64 now)
+{
+	struct inet_timewait_sock *tw = &ttw->tw_sk;
+	const struct sock_common *skc = &tw->__tw_common;
+	__u64 key = (__u64)&tw->tw_timer;
+	struct tw_entry fresh = {};
+
+	if (!skc_wanted(skc) || bpf_map_lookup_elem(&timewaits, &key))
+		return;
+	fresh.start_ns = now;
+	fresh.ev.type = SYNFIN_EV_TIME_WAIT;
+	fresh.ev.cookie = bpf_get_socket_cookie(ttw);
+	fresh.ev.flags = SYNFIN_F_NO_PID | SYNFIN_F_PARTIAL;
+	fresh.ev.side = seed_guess_side(skc);
+	fill_id(&fresh.ev.id, skc, tw->tw_sport);
+	if (bpf_map_update_elem(&timewaits, &key, &fresh, BPF_NOEXIST)) {
+		count_drop(SYNFIN_DROP_TWMAP);
+		return;
+	}
+	gauge_add(TCP_TIME_WAIT, 1);
+}
+
+static __always_inline void seed_full(struct tcp_sock *tp, __u64 now)
+{
+	struct sock *sk = (struct sock *)tp;
+	const struct sock_common *skc = &sk->__sk_common;
+	int state = skc->skc_state;
+	struct conn_state *cs;
+	__u64 cgroup;
+
+	if (state == TCP_LISTEN || state == TCP_CLOSE || !skc_wanted(skc))
+		return;
+	cgroup = sk_cgroup_id(sk);
+	if (cfg_cgroup && cgroup != cfg_cgroup)
+		return;
+	if (bpf_sk_storage_get(&conns, sk, 0, 0))
+		return; /* seen by the tracepoints since they attached */
+	cs = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!cs) {
+		count_drop(SYNFIN_DROP_STORAGE);
+		return;
+	}
+	__builtin_memset(cs, 0, sizeof(*cs));
+	cs->state_ns = now;
+	cs->cookie = bpf_get_socket_cookie(sk);
+	cs->cgroup = cgroup;
+	cs->side = seed_guess_side(skc);
+	cs->flags = SYNFIN_F_PARTIAL | SYNFIN_F_NO_PID;
+	cs->established = state != TCP_SYN_SENT && state != TCP_SYN_RECV;
+	/* closing states already entered: the initiator is known even if the start is not */
+	if (state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 || state == TCP_CLOSING) {
+		cs->initiator = SYNFIN_INIT_LOCAL;
+		cs->how = SYNFIN_HOW_FIN;
+	} else if (state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK) {
+		cs->initiator = SYNFIN_INIT_REMOTE;
+		cs->how = SYNFIN_HOW_FIN;
+	}
+	if (state == TCP_CLOSE_WAIT)
+		close_wait_enter(sk, cs, now);
+	gauge_add(state, 1);
+}
+
+static __always_inline int seed_one(struct sock_common *skc)
+{
+	struct tcp_timewait_sock *tw;
+	struct tcp_sock *tp;
+	__u64 now;
+
+	if (!skc)
+		return 0;
+	now = bpf_ktime_get_ns();
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (tp) {
+		seed_full(tp, now);
+		return 0;
+	}
+	tw = bpf_skc_to_tcp_timewait_sock(skc);
+	if (tw)
+		seed_timewait(tw, now);
+	return 0;
+}
+
+#endif
