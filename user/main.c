@@ -4,12 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 #include "check.h"
+#include "serve.h"
 #include "synfin/events.h"
+#include "version.h"
 #include "watch.h"
-
-#ifndef SYNFIN_VERSION
-#define SYNFIN_VERSION "0.1.0"
-#endif
 
 static void usage(FILE *f)
 {
@@ -17,6 +15,7 @@ static void usage(FILE *f)
 		   "Watches every TCP connection from SYN to FIN with eBPF tracepoints.\n\n"
 		   "Commands:\n"
 		   "  watch     live handshakes, failed connects, closes, TIME_WAITs (default)\n"
+		   "  serve     Prometheus metrics over HTTP (/metrics) and/or a node_exporter textfile\n"
 		   "  check     can synfin run here? one line per prerequisite\n"
 		   "  version   print the version\n\n"
 		   "'synfin COMMAND --help' shows a command's options.\n");
@@ -30,6 +29,8 @@ int main(int argc, char **argv)
 		return watch_main(argc, argv); /* `synfin --json` = `synfin watch --json` */
 	if (!strcmp(cmd, "watch"))
 		return watch_main(argc > 1 ? argc - 1 : argc, argc > 1 ? argv + 1 : argv);
+	if (!strcmp(cmd, "serve"))
+		return serve_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "check"))
 		return check_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
