@@ -113,6 +113,27 @@ static __always_inline struct inet_timewait_sock *tw_of_timer(struct timer_list 
 			       bpf_core_type_id_kernel(struct inet_timewait_sock));
 }
 
+static __always_inline void tw_emit_end(struct tw_entry *tw, __u64 key, __u8 end, __u8 substate,
+					__u64 end_ns)
+{
+	struct synfin_event *e;
+
+	gauge_add(TCP_TIME_WAIT, -1);
+	e = ev_reserve(SYNFIN_EV_TIME_WAIT, end_ns);
+	if (e) {
+		__builtin_memcpy(e, &tw->ev, sizeof(*e));
+		e->ts_ns = end_ns;
+		e->tw.duration_us = end_ns > tw->start_ns ? (end_ns - tw->start_ns) / 1000 : 0;
+		e->tw.end = end;
+		e->tw.substate = substate;
+		ev_submit(e);
+	}
+	bpf_map_delete_elem(&timewaits, &key);
+}
+
+/* inet_twsk_reschedule() is cancel + start within the same call: microseconds. */
+#define TW_REARM_WINDOW_NS 1000000
+
 static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now)
 {
 	struct inet_timewait_sock *tw = tw_of_timer(t);
@@ -123,9 +144,21 @@ static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now)
 	__u32 zero = 0;
 
 	old = bpf_map_lookup_elem(&timewaits, &key);
-	if (old && old->ev.cookie == skc->skc_cookie.counter) {
-		old->cancel_ns = 0; /* inet_twsk_reschedule(): cancel + start = re-arm, same life */
-		return;
+	if (old) {
+		if (old->cancel_ns && now - old->cancel_ns < TW_REARM_WINDOW_NS &&
+		    old->ev.cookie == skc->skc_cookie.counter) {
+			old->cancel_ns = 0; /* re-armed: the same TIME_WAIT goes on */
+			return;
+		}
+		/* The slab gave a killed timewait socket's memory to a new one before the
+		 * user-space sweep ended it: end it now, as killed at its cancel. */
+		if (old->cancel_ns) {
+			tw_emit_end(old, key, SYNFIN_TW_KILLED, old->ev.tw.substate, old->cancel_ns);
+		} else {
+			count_drop(SYNFIN_DROP_TWMAP); /* its end was never seen */
+			gauge_add(TCP_TIME_WAIT, -1);
+			bpf_map_delete_elem(&timewaits, &key);
+		}
 	}
 	if (!skc_wanted(skc))
 		return;
@@ -134,36 +167,17 @@ static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now)
 	fresh.ev.cookie = skc->skc_cookie.counter;
 	fresh.ev.flags = SYNFIN_F_NO_PID;
 	fill_id(&fresh.ev.id, skc, tw->tw_sport);
-	if (bpf_map_update_elem(&timewaits, &key, &fresh, BPF_ANY)) {
+	if (bpf_map_update_elem(&timewaits, &key, &fresh, BPF_NOEXIST)) {
 		count_drop(SYNFIN_DROP_TWMAP);
 		return;
 	}
-	if (!old)
-		gauge_add(TCP_TIME_WAIT, 1);
+	gauge_add(TCP_TIME_WAIT, 1);
 	m = bpf_map_lookup_elem(&tw_marks, &zero);
 	if (m) {
 		m->cookie = fresh.ev.cookie;
 		m->ts_ns = now;
 		m->timer = key;
 	}
-}
-
-static __always_inline void tw_emit_end(struct tw_entry *tw, __u64 key, __u8 end, __u8 substate,
-					__u64 now)
-{
-	struct synfin_event *e;
-
-	gauge_add(TCP_TIME_WAIT, -1);
-	e = ev_reserve(SYNFIN_EV_TIME_WAIT, now);
-	if (e) {
-		__builtin_memcpy(e, &tw->ev, sizeof(*e));
-		e->ts_ns = now;
-		e->tw.duration_us = now > tw->start_ns ? (now - tw->start_ns) / 1000 : 0;
-		e->tw.end = end;
-		e->tw.substate = substate;
-		ev_submit(e);
-	}
-	bpf_map_delete_elem(&timewaits, &key);
 }
 
 /* check_net(): a dying namespace has dropped its last counted reference; cleanup_net() then
