@@ -10,7 +10,7 @@ packages=(
 	bpftool                          # skeleton generation, vmlinux.h
 	libmicrohttpd-dev                # the /metrics HTTP server
 	libcmocka-dev                    # unit tests
-	iproute2 iptables jq procps      # integration tests: netns, drops, JSON, sysctl
+	iproute2 iptables jq procps python3 # integration tests: netns, drops, JSON, sysctl, traffic
 )
 if [ -n "${SYNFIN_EXTRA_PACKAGES:-}" ]; then
 	read -r -a extra <<<"$SYNFIN_EXTRA_PACKAGES"

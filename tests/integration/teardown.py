@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Teardown scenarios for synfin's integration tests, run inside a test netns.
+
+Each mode makes connections on loopback and closes them in one known way, then prints one
+line per connection: "conn <client port> <server port>" so the test can match events.
+Modes:
+  client-first N     client close()s first, server 5 ms later
+  server-first N     server close()s first, client 5 ms later
+  linger0 N          client closes with SO_LINGER {1, 0}: an RST, no FIN
+  close-wait SECONDS the server leaves the connection in CLOSE_WAIT that long
+  reuse              client port 40001 twice, 1.2 s apart (needs tcp_tw_reuse=1): reused
+  kill               a client TIME_WAIT on port 40002, then `ss -K` kills it
+  hold N             N client-first closes; then the TIME_WAITs are left to the caller
+"""
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+PORT = 7000
+
+
+def listener(family=socket.AF_INET):
+    addr = '::1' if family == socket.AF_INET6 else '127.0.0.1'
+    l = socket.socket(family)
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind((addr, PORT))
+    l.listen(128)
+    return l, addr
+
+
+def pair(l, addr, bind_port=None):
+    c = socket.socket(l.family)
+    if bind_port:
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        c.bind((addr, bind_port))
+    c.connect((addr, PORT))
+    s, _ = l.accept()
+    print('conn %d %d' % (c.getsockname()[1], PORT), flush=True)
+    return c, s
+
+
+def main():
+    mode, arg = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else '1'
+    l, addr = listener()
+    if mode in ('client-first', 'hold'):
+        for _ in range(int(arg)):
+            c, s = pair(l, addr)
+            c.close(); time.sleep(0.005); s.close()
+    elif mode == 'server-first':
+        for _ in range(int(arg)):
+            c, s = pair(l, addr)
+            s.close(); time.sleep(0.005); c.close()
+    elif mode == 'linger0':
+        for _ in range(int(arg)):
+            c, s = pair(l, addr)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+            c.close(); time.sleep(0.005); s.close()
+    elif mode == 'close-wait':
+        c, s = pair(l, addr)
+        c.close()
+        time.sleep(float(arg))
+        s.close()
+    elif mode == 'reuse':
+        for _ in range(2):
+            c, s = pair(l, addr, 40001)
+            c.close(); time.sleep(0.01); s.close()
+            time.sleep(1.2)  # past net.ipv4.tcp_tw_reuse_delay (1000 ms)
+    elif mode == 'kill':
+        c, s = pair(l, addr, 40002)
+        c.close(); time.sleep(0.01); s.close()
+        time.sleep(0.2)
+        subprocess.run(['ss', '-K', '-t', 'state', 'time-wait', 'sport', '=', ':40002'],
+                       check=True, stdout=subprocess.DEVNULL)
+    else:
+        sys.exit('teardown.py: unknown mode ' + mode)
+    time.sleep(0.1)
+
+
+if __name__ == '__main__':
+    main()
