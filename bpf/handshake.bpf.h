@@ -8,7 +8,7 @@ static __always_inline void conn_init(struct conn_state *cs, const struct sock *
 {
 	__builtin_memset(cs, 0, sizeof(*cs));
 	cs->start_ns = now;
-	cs->state_ns = now;
+	cs->fsm.state_ns = now;
 	cs->side = side;
 	cs->cgroup = cgroup;
 	/* Generating the cookie now makes the timewait socket inherit it (inet_twsk_alloc). */
@@ -131,8 +131,7 @@ static __always_inline void on_established(const struct sock *sk, struct conn_st
 
 	gauge_add(oldstate, -1);
 	gauge_add(TCP_ESTABLISHED, 1);
-	cs->established = 1;
-	cs->state_ns = now;
+	cs->fsm.state_ns = now;
 	if (!tp)
 		return;
 	if (cs->start_ns) {

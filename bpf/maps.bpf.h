@@ -37,17 +37,13 @@ struct {
 /* What synfin remembers about one full socket; freed by the kernel with the socket. */
 struct conn_state {
 	__u64 start_ns;     /* client: CLOSE->SYN_SENT; server: SYN arrival (or child creation) */
-	__u64 state_ns;     /* when the current state was entered */
-	__u64 state_us[SYNFIN_CS_MAX];
+	struct conn_fsm fsm; /* teardown state machine (include/synfin/conn_fsm.h) */
 	__u64 cookie;
 	__u64 cgroup;
 	__u32 pid;
 	__u8 side;
 	__u8 flags;         /* SYNFIN_F_* carried into every record of this socket */
-	__u8 initiator;
-	__u8 how;
-	__u8 established;   /* reached ESTABLISHED while observed (or seeded so) */
-	__u8 pad[7];
+	__u8 pad[2];
 	char comm[SYNFIN_COMM_LEN];
 };
 

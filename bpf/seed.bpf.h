@@ -62,20 +62,11 @@ static __always_inline void seed_full(struct tcp_sock *tp, __u64 now)
 		return;
 	}
 	__builtin_memset(cs, 0, sizeof(*cs));
-	cs->state_ns = now;
+	conn_fsm_seed(&cs->fsm, state, now);
 	cs->cookie = bpf_get_socket_cookie(sk);
 	cs->cgroup = cgroup;
 	cs->side = seed_guess_side(skc);
 	cs->flags = SYNFIN_F_PARTIAL | SYNFIN_F_NO_PID;
-	cs->established = state != TCP_SYN_SENT && state != TCP_SYN_RECV;
-	/* closing states already entered: the initiator is known even if the start is not */
-	if (state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 || state == TCP_CLOSING) {
-		cs->initiator = SYNFIN_INIT_LOCAL;
-		cs->how = SYNFIN_HOW_FIN;
-	} else if (state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK) {
-		cs->initiator = SYNFIN_INIT_REMOTE;
-		cs->how = SYNFIN_HOW_FIN;
-	}
 	if (state == TCP_CLOSE_WAIT)
 		close_wait_enter(sk, cs, now);
 	gauge_add(state, 1);

@@ -10,6 +10,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "synfin/events.h"
+#include "synfin/conn_fsm.h"
 #include "maps.bpf.h"
 #include "sock_id.bpf.h"
 #include "emit.bpf.h"
