@@ -11,6 +11,10 @@ packages=(
 	libmicrohttpd-dev                # the /metrics HTTP server
 	libcmocka-dev                    # unit tests
 	iproute2 iptables jq procps python3 # integration tests: netns, drops, JSON, sysctl, traffic
+	curl prometheus                  # serve tests: scraping, promtool, a real Prometheus
+	python3-jsonschema chromium      # run tests: report schema, HTML report rendered headless
+	fonts-dejavu-core                #   (chromium needs one font to draw the SVG labels)
+	clang libclang-rt-14-dev         # make fuzz: libFuzzer and the sanitizer runtimes
 )
 if [ -n "${SYNFIN_EXTRA_PACKAGES:-}" ]; then
 	read -r -a extra <<<"$SYNFIN_EXTRA_PACKAGES"

@@ -1,0 +1,109 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# End to end with a real Prometheus (Debian's `prometheus`): it scrapes `synfin serve` every
+# second (it asks for OpenMetrics, so that is what it parses), on loopback, with its own
+# temporary storage. After N connections in a fresh namespace, its HTTP API must answer:
+#   - up == 1, the target healthy with no scrape error, and as many samples per scrape as a
+#     text scrape of /metrics has (nothing dropped by its parser);
+#   - synfin_connections_closed_total{initiator="local",how="fin"} == N, the sum == 2N;
+#   - the handshake histogram's count == N per side;
+#   - histogram_quantile(0.5, sum by (le) (rate(..._bucket[1m]))) is a number in
+#     (0, 0.1] s: a loopback median, never NaN; the same over increase() and per side.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/serve_lib.sh"
+t_setup
+require_cmd curl prometheus
+
+N=${N:-40}
+NS=$(netns_name prom)
+netns_create "$NS"
+SPORT=$(free_port)
+PPORT=$(free_port)
+[ "$PPORT" != "$SPORT" ] || PPORT=$(free_port)
+API=http://127.0.0.1:$PPORT/api/v1
+
+serve_start serve --listen "127.0.0.1:$SPORT" --netns "/var/run/netns/$NS"
+SERVE=$SERVE_PID
+
+cat >"$T_DIR/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: synfin
+    static_configs:
+      - targets: ['127.0.0.1:$SPORT']
+EOF
+prometheus --config.file="$T_DIR/prometheus.yml" --storage.tsdb.path="$T_DIR/tsdb" \
+	--web.listen-address="127.0.0.1:$PPORT" --log.level=warn \
+	>"$T_DIR/prometheus.out" 2>"$T_DIR/prometheus.err" &
+PROM=$!
+track_pid "$PROM"
+
+# query EXPR: the first result's value ("none" when the result is empty).
+query() {
+	curl -sS --max-time 5 -G "$API/query" --data-urlencode "query=$1" |
+		jq -r 'if .status != "success" then "error: \(.error)" elif (.data.result | length) == 0 then "none" else .data.result[0].value[1] end'
+}
+
+# query_until EXPR EXPECTED TIMEOUT_S: polls until the value is EXPECTED; prints the last value.
+query_until() {
+	local v i
+	for ((i = 0; i < $3 * 4; i++)); do
+		v=$(query "$1")
+		[ "$v" = "$2" ] && break
+		sleep 0.25
+	done
+	printf '%s\n' "$v"
+}
+
+for ((i = 0; i < 120; i++)); do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PPORT/-/ready")" = 200 ] && break
+	kill -0 "$PROM" 2>/dev/null || die "prometheus exited: $(tail -n 5 "$T_DIR/prometheus.err")"
+	sleep 0.25
+done
+check_eq "prometheus ready" 1 "$(query_until 'up{job="synfin"}' 1 20)"
+# a scrape with zero connections first, so rate() sees the counters go up
+check_eq "baseline scraped: client handshakes" 0 \
+	"$(query_until 'synfin_handshake_duration_seconds_count{side="client"}' 0 10)"
+
+server_start "$NS" srv --port 5001 --count "$N"
+client_run "$NS" cli --port 5001 --count "$N" --parallel 4
+check_eq "client: all $N connections succeeded" 0 "$CLIENT_RC"
+server_wait "$SERVER_PID" srv
+
+check_eq "closes initiated locally with FIN, as Prometheus has them" "$N" \
+	"$(query_until 'synfin_connections_closed_total{initiator="local",how="fin"}' "$N" 15)"
+check_eq "all closes" "$((2 * N))" "$(query_until 'sum(synfin_connections_closed_total)' "$((2 * N))" 5)"
+check_eq "client handshake count" "$N" \
+	"$(query_until 'synfin_handshake_duration_seconds_count{side="client"}' "$N" 5)"
+check_eq "server handshake count" "$N" \
+	"$(query_until 'synfin_handshake_duration_seconds_count{side="server"}' "$N" 5)"
+check_eq "+Inf bucket == count" "$N" \
+	"$(query 'sum(synfin_handshake_duration_seconds_bucket{le="+Inf",side="client"})')"
+sleep 2 # at least two samples after the traffic for rate()
+
+p50=$(query 'histogram_quantile(0.5, sum by (le) (rate(synfin_handshake_duration_seconds_bucket[1m])))')
+check_range "median handshake, both sides (rate, s)" 0.000000001 0.1 "$p50"
+p50=$(query 'histogram_quantile(0.5, sum by (le) (increase(synfin_handshake_duration_seconds_bucket[1m])))')
+check_range "median handshake, both sides (increase, s)" 0.000000001 0.1 "$p50"
+p99=$(query 'histogram_quantile(0.99, sum by (le, side) (rate(synfin_handshake_duration_seconds_bucket{side="server"}[1m])))')
+check_range "p99 server handshake (s)" 0.000000001 0.1 "$p99"
+check_range "median connection duration (s)" 0.000000001 10 \
+	"$(query 'histogram_quantile(0.5, sum by (le) (rate(synfin_connection_duration_seconds_bucket[1m])))')"
+check_eq "TIME_WAIT gauge" "$N" "$(query 'synfin_sockets{state="time_wait"}')"
+check_eq "build info" 1 "$(query 'synfin_build_info')"
+
+# Prometheus parsed every sample it was given (OpenMetrics) and saw no scrape error
+scrape "$SPORT" "$T_DIR/metrics.txt"
+check_eq "samples per scrape == samples in a text scrape" \
+	"$(grep -vc '^#' "$T_DIR/metrics.txt")" "$(query 'scrape_samples_scraped{job="synfin"}')"
+targets=$(curl -sS --max-time 5 "$API/targets")
+check_eq "target health" up "$(jq -r '.data.activeTargets[0].health' <<<"$targets")"
+check_eq "target last error" "" "$(jq -r '.data.activeTargets[0].lastError' <<<"$targets")"
+check_eq "up" 1 "$(query 'up{job="synfin"}')"
+
+serve_stop "$SERVE" serve
+t_done
