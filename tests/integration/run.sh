@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Runs synfin's root integration tests: every tests/integration/test_*.sh, or the ones named
+# on the command line (a path, a file name, or a name without test_ and .sh). One line per
+# test, PASS/FAIL/SKIP with its time; a failed test's output follows its line. The last line
+# is "N passed, N failed, N skipped". Exit status 1 if any test failed.
+#
+#   SYNFIN    synfin binary (default: <repo>/synfin)
+#   TCPDRIVE  traffic driver (default: <repo>/.output/tcpdrive)
+#   T_TIMEOUT seconds before a test is killed (default 300)
+#   V=1       show every test's output, not only failures'
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+SYNFIN=$(realpath -m "${SYNFIN:-$repo/synfin}")
+TCPDRIVE=$(realpath -m "${TCPDRIVE:-$repo/.output/tcpdrive}")
+export SYNFIN TCPDRIVE
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "run.sh: the integration tests must run as root" \
+		"(they load BPF programs and create network namespaces)" >&2
+	exit 1
+fi
+
+tests=()
+if [ $# -eq 0 ]; then
+	for t in "$here"/test_*.sh; do
+		[ -e "$t" ] && tests+=("$t")
+	done
+else
+	for a in "$@"; do
+		for t in "$a" "$here/$a" "$here/$a.sh" "$here/test_$a.sh" ""; do
+			[ -n "$t" ] && [ -f "$t" ] && break
+		done
+		[ -n "$t" ] || { echo "run.sh: no such test: $a" >&2; exit 2; }
+		tests+=("$t")
+	done
+fi
+
+passed=0 failed=0 skipped=0
+log=$(mktemp /tmp/synfin-run.XXXXXX) || exit 1
+trap 'rm -f "$log"' EXIT
+
+for t in "${tests[@]}"; do
+	name=$(basename "$t" .sh)
+	start=$(date +%s.%N)
+	timeout -s TERM -k 10 "${T_TIMEOUT:-300}" bash "$t" >"$log" 2>&1
+	rc=$?
+	secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+	case $rc in
+	0) result=PASS; passed=$((passed + 1)) ;;
+	77) result=SKIP; skipped=$((skipped + 1)) ;;
+	*) result=FAIL; failed=$((failed + 1)) ;;
+	esac
+	[ $rc -eq 124 ] && result="FAIL (timed out)"
+	printf '%-4s %s (%ss)\n' "$result" "$name" "$secs"
+	if [ "$result" != PASS ] || [ "${V:-0}" = 1 ]; then
+		sed 's/^/    /' "$log"
+	fi
+done
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
