@@ -33,11 +33,15 @@
 #include <unistd.h>
 
 #define PROG "tcpdrive"
-#define MAX_ERRNO 256		/* errno values on Linux are < 134; anything above is lumped */
-#define MAX_PARALLEL 1024	/* one thread per in-flight connection */
-#define DEFAULT_TIMEOUT_MS 10000 /* per-connection I/O wait; a handshake with one lost SYN
-				  * takes ~1 s, so 10 s only fires when something is wrong */
-#define DEFAULT_BACKLOG 4096	/* the kernel clamps it to net.core.somaxconn */
+/* errno values on Linux are < 134; anything above is lumped into slot 0 */
+#define MAX_ERRNO 256
+/* one thread per in-flight connection */
+#define MAX_PARALLEL 1024
+/* per-connection wait for the peer's FIN: a handshake with one lost SYN takes ~1 s, so 10 s
+ * only fires when something is wrong */
+#define DEFAULT_TIMEOUT_MS 10000
+/* the kernel clamps it to net.core.somaxconn */
+#define DEFAULT_BACKLOG 4096
 
 enum close_first { CLOSE_CLIENT, CLOSE_SERVER };
 
@@ -45,14 +49,14 @@ struct opts {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	const char *addr_str;
-	int family;		/* AF_INET or AF_INET6, from -4/-6 or --addr */
+	int family; /* AF_INET or AF_INET6, from -4/-6 or --addr */
 	unsigned long port;
-	unsigned long count;	/* 0 = serve forever */
+	unsigned long count; /* 0 = serve forever */
 	unsigned long parallel;
 	unsigned long hold_ms;
 	unsigned long timeout_ms;
 	unsigned long backlog;
-	long syn_retries;	/* -1 = kernel default */
+	long syn_retries; /* -1 = kernel default */
 	enum close_first close_first;
 	bool linger0;
 	bool no_data;
@@ -61,50 +65,50 @@ struct opts {
 };
 
 static const char usage_text[] =
-	"usage: " PROG " serve --port P [options]\n"
-	"       " PROG " connect --port P [options]\n"
-	"\n"
-	"common options:\n"
-	"  -a, --addr A            address to listen on / connect to\n"
-	"                          (default 127.0.0.1, or ::1 with -6)\n"
-	"  -p, --port P            TCP port, 1-65535 (required)\n"
-	"  -4, --ipv4              use IPv4 (default)\n"
-	"  -6, --ipv6              use IPv6\n"
-	"  -n, --count N           connections to accept / make (default 1; serve: 0 = forever)\n"
-	"  -H, --hold-ms MS        keep each connection open MS before closing (the closer),\n"
-	"                          or MS after the peer's FIN (the other side: CLOSE_WAIT)\n"
-	"  -c, --close-first W     client|server: which side closes first (default client)\n"
-	"  -L, --linger0           this side closes with SO_LINGER {1, 0}: a RST, not a FIN\n"
-	"  -t, --timeout-ms MS     per-connection wait for the peer's FIN (default 10000)\n"
-	"  -v, --verbose           one line per connection on stdout (with CLOCK_MONOTONIC µs)\n"
-	"  -h, --help              this text\n"
-	"serve options:\n"
-	"  -b, --backlog N         listen() backlog (default 4096)\n"
-	"  (prints \"ready\" on stdout once listening)\n"
-	"connect options:\n"
-	"  -P, --parallel K        K connections in flight at a time (default 1: sequential)\n"
-	"  -D, --no-data           send nothing (by default each connection sends 9 bytes)\n"
-	"  -F, --expect-fail       every connect() is expected to fail\n"
-	"  -S, --syn-retries N     TCP_SYNCNT for each socket, 1-255\n";
+    "usage: " PROG " serve --port P [options]\n"
+    "       " PROG " connect --port P [options]\n"
+    "\n"
+    "common options:\n"
+    "  -a, --addr A            address to listen on / connect to\n"
+    "                          (default 127.0.0.1, or ::1 with -6)\n"
+    "  -p, --port P            TCP port, 1-65535 (required)\n"
+    "  -4, --ipv4              use IPv4 (default)\n"
+    "  -6, --ipv6              use IPv6\n"
+    "  -n, --count N           connections to accept / make (default 1; serve: 0 = forever)\n"
+    "  -H, --hold-ms MS        keep each connection open MS before closing (the closer),\n"
+    "                          or MS after the peer's FIN (the other side: CLOSE_WAIT)\n"
+    "  -c, --close-first W     client|server: which side closes first (default client)\n"
+    "  -L, --linger0           this side closes with SO_LINGER {1, 0}: a RST, not a FIN\n"
+    "  -t, --timeout-ms MS     per-connection wait for the peer's FIN (default 10000)\n"
+    "  -v, --verbose           one line per connection on stdout (with CLOCK_MONOTONIC µs)\n"
+    "  -h, --help              this text\n"
+    "serve options:\n"
+    "  -b, --backlog N         listen() backlog (default 4096)\n"
+    "  (prints \"ready\" on stdout once listening)\n"
+    "connect options:\n"
+    "  -P, --parallel K        K connections in flight at a time (default 1: sequential)\n"
+    "  -D, --no-data           send nothing (by default each connection sends 9 bytes)\n"
+    "  -F, --expect-fail       every connect() is expected to fail\n"
+    "  -S, --syn-retries N     TCP_SYNCNT for each socket, 1-255\n";
 
 static const struct option long_opts[] = {
-	{ "addr", required_argument, NULL, 'a' },
-	{ "port", required_argument, NULL, 'p' },
-	{ "ipv4", no_argument, NULL, '4' },
-	{ "ipv6", no_argument, NULL, '6' },
-	{ "count", required_argument, NULL, 'n' },
-	{ "hold-ms", required_argument, NULL, 'H' },
-	{ "close-first", required_argument, NULL, 'c' },
-	{ "linger0", no_argument, NULL, 'L' },
-	{ "timeout-ms", required_argument, NULL, 't' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "backlog", required_argument, NULL, 'b' },
-	{ "parallel", required_argument, NULL, 'P' },
-	{ "no-data", no_argument, NULL, 'D' },
-	{ "expect-fail", no_argument, NULL, 'F' },
-	{ "syn-retries", required_argument, NULL, 'S' },
-	{ NULL, 0, NULL, 0 },
+    {"addr", required_argument, NULL, 'a'},
+    {"port", required_argument, NULL, 'p'},
+    {"ipv4", no_argument, NULL, '4'},
+    {"ipv6", no_argument, NULL, '6'},
+    {"count", required_argument, NULL, 'n'},
+    {"hold-ms", required_argument, NULL, 'H'},
+    {"close-first", required_argument, NULL, 'c'},
+    {"linger0", no_argument, NULL, 'L'},
+    {"timeout-ms", required_argument, NULL, 't'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"backlog", required_argument, NULL, 'b'},
+    {"parallel", required_argument, NULL, 'P'},
+    {"no-data", no_argument, NULL, 'D'},
+    {"expect-fail", no_argument, NULL, 'F'},
+    {"syn-retries", required_argument, NULL, 'S'},
+    {NULL, 0, NULL, 0},
 };
 
 static const char payload[] = "tcpdrive\n";
@@ -144,7 +148,7 @@ static uint64_t now_us(void)
 
 static void sleep_ms(unsigned long ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
@@ -174,7 +178,7 @@ static void fmt_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
 
 static void print_conn(const char *what, int fd, const char *extra)
 {
-	struct sockaddr_storage l = { 0 }, r = { 0 };
+	struct sockaddr_storage l = {0}, r = {0};
 	socklen_t ll = sizeof(l), rl = sizeof(r);
 	char ls[64], rs[64];
 
@@ -190,7 +194,7 @@ static void print_conn(const char *what, int fd, const char *extra)
 
 static int set_linger0(int fd)
 {
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
 
 	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
 		return -errno;
@@ -207,7 +211,7 @@ static int drain_blocking(int fd, unsigned long timeout_ms)
 	char buf[4096];
 
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		uint64_t now = now_us();
 		ssize_t n;
 		int r;
@@ -236,14 +240,13 @@ struct client_stats {
 	unsigned long ok;
 	unsigned long failed;
 	unsigned long reset;	/* teardown saw a RST from the peer */
-	unsigned long timedout;	/* teardown waited timeout_ms for the peer's FIN */
-	unsigned long unexpected; /* succeeded under --expect-fail */
+	unsigned long timedout; /* teardown waited timeout_ms for the peer's FIN */
 	unsigned long err[MAX_ERRNO];
 };
 
 struct client_ctx {
 	const struct opts *o;
-	unsigned long *next;	/* shared index of the next connection to make */
+	unsigned long *next; /* shared index of the next connection to make */
 	pthread_mutex_t *lock;
 	struct client_stats st;
 };
@@ -291,22 +294,28 @@ static void client_one(struct client_ctx *c)
 	if (o->syn_retries >= 0) {
 		int v = (int)o->syn_retries;
 
-		setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &v, sizeof(v));
+		if (setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &v, sizeof(v))) {
+			c->st.failed++;
+			count_err(&c->st, errno);
+			close(fd);
+			return;
+		}
 	}
 	t0 = now_us();
 	if (connect(fd, (const struct sockaddr *)&o->addr, o->addrlen)) {
 		err = errno;
 		c->st.failed++;
 		count_err(&c->st, err);
-		if (o->verbose)
-			printf("fail %s %llu\n", errname(err), (unsigned long long)(now_us() - t0));
+		if (o->verbose) {
+			printf("fail %s connect_us=%llu\n", errname(err),
+			       (unsigned long long)(now_us() - t0));
+			fflush(stdout);
+		}
 		close(fd);
 		return;
 	}
 	t1 = now_us();
 	c->st.ok++;
-	if (o->expect_fail)
-		c->st.unexpected++;
 	if (o->verbose) {
 		snprintf(extra, sizeof(extra), "connect_us=%llu", (unsigned long long)(t1 - t0));
 		print_conn("ok", fd, extra);
@@ -344,7 +353,7 @@ static void *client_thread(void *arg)
 static int run_connect(const struct opts *o)
 {
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	struct client_stats tot = { 0 };
+	struct client_stats tot = {0};
 	struct client_ctx *ctx;
 	unsigned long next = 0, k = o->parallel, i;
 	unsigned long started = 0;
@@ -379,7 +388,6 @@ static int run_connect(const struct opts *o)
 		tot.failed += ctx[i].st.failed;
 		tot.reset += ctx[i].st.reset;
 		tot.timedout += ctx[i].st.timedout;
-		tot.unexpected += ctx[i].st.unexpected;
 		for (e = 0; e < MAX_ERRNO; e++)
 			tot.err[e] += ctx[i].st.err[e];
 	}
@@ -405,9 +413,9 @@ static int run_connect(const struct opts *o)
 /* ---------------------------------------------------------------- serve */
 
 enum srv_phase {
-	PH_HOLD,	/* server closes first: waiting hold_ms before closing */
-	PH_DRAIN,	/* reading until the peer's FIN */
-	PH_HOLD_AFTER,	/* client closed first: holding CLOSE_WAIT for hold_ms */
+	PH_HOLD,       /* server closes first: waiting hold_ms before closing */
+	PH_DRAIN,      /* reading until the peer's FIN */
+	PH_HOLD_AFTER, /* client closed first: holding CLOSE_WAIT for hold_ms */
 };
 
 struct srv_conn {
@@ -433,8 +441,7 @@ static int listen_socket(const struct opts *o, int *out)
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 		goto fail;
 	/* A v6 listener must not also take the v4 connections of a parallel v4 test. */
-	if (o->family == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
+	if (o->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
 		goto fail;
 	if (bind(fd, (const struct sockaddr *)&o->addr, o->addrlen))
 		goto fail;
@@ -458,8 +465,8 @@ static void srv_close(struct srv_conn *c, struct srv_stats *st, bool linger0)
 }
 
 /* Advances a connection whose deadline passed or that became readable. */
-static void srv_step(const struct opts *o, struct srv_conn *c, struct srv_stats *st,
-		     bool readable, uint64_t now)
+static void srv_step(const struct opts *o, struct srv_conn *c, struct srv_stats *st, bool readable,
+		     uint64_t now)
 {
 	char buf[4096];
 	ssize_t n;
@@ -512,7 +519,7 @@ static void srv_step(const struct opts *o, struct srv_conn *c, struct srv_stats 
 
 static int run_serve(const struct opts *o)
 {
-	struct srv_stats st = { 0 };
+	struct srv_stats st = {0};
 	struct srv_conn *conns = NULL;
 	struct pollfd *pfds = NULL;
 	size_t nconns = 0, cap = 0, i, j;
@@ -545,19 +552,19 @@ static int run_serve(const struct opts *o)
 			pfds = p1;
 			cap = ncap;
 		}
-		pfds[0] = (struct pollfd){ .fd = want_accept ? lfd : -1, .events = POLLIN };
+		pfds[0] = (struct pollfd){.fd = want_accept ? lfd : -1, .events = POLLIN};
 		for (i = 0; i < nconns; i++) {
 			pfds[i + 1] = (struct pollfd){
-				/* only draining sockets are polled: a held one may see POLLHUP */
-				.fd = conns[i].phase == PH_DRAIN ? conns[i].fd : -1,
-				.events = POLLIN,
+			    /* only draining sockets are polled: a held one may see POLLHUP */
+			    .fd = conns[i].phase == PH_DRAIN ? conns[i].fd : -1,
+			    .events = POLLIN,
 			};
 			if (conns[i].deadline_us < next)
 				next = conns[i].deadline_us;
 		}
-		timeout = next == UINT64_MAX ? -1 :
-			  next <= now	     ? 0 :
-					       (int)((next - now + 999) / 1000);
+		timeout = next == UINT64_MAX ? -1
+			  : next <= now	     ? 0
+					     : (int)((next - now + 999) / 1000);
 		r = poll(pfds, nconns + 1, timeout);
 		if (r < 0 && errno != EINTR) {
 			fprintf(stderr, PROG ": serve: poll: %s\n", strerror(errno));
@@ -566,8 +573,8 @@ static int run_serve(const struct opts *o)
 		}
 		now = now_us();
 		for (i = 0; i < nconns; i++) {
-			bool readable = r > 0 &&
-					(pfds[i + 1].revents & (POLLIN | POLLERR | POLLHUP));
+			bool readable =
+			    r > 0 && (pfds[i + 1].revents & (POLLIN | POLLERR | POLLHUP));
 
 			srv_step(o, &conns[i], &st, readable, now);
 		}
@@ -594,11 +601,11 @@ static int run_serve(const struct opts *o)
 				if (o->close_first == CLOSE_SERVER) {
 					conns[nconns].phase = PH_HOLD;
 					conns[nconns].deadline_us =
-						now + (uint64_t)o->hold_ms * 1000;
+					    now + (uint64_t)o->hold_ms * 1000;
 				} else {
 					conns[nconns].phase = PH_DRAIN;
 					conns[nconns].deadline_us =
-						now + (uint64_t)o->timeout_ms * 1000;
+					    now + (uint64_t)o->timeout_ms * 1000;
 				}
 				nconns++;
 			}
@@ -639,12 +646,12 @@ static int parse_opts(int argc, char **argv, bool serve, struct opts *o)
 	int c;
 
 	*o = (struct opts){
-		.count = 1,
-		.parallel = 1,
-		.timeout_ms = DEFAULT_TIMEOUT_MS,
-		.backlog = DEFAULT_BACKLOG,
-		.syn_retries = -1,
-		.close_first = CLOSE_CLIENT,
+	    .count = 1,
+	    .parallel = 1,
+	    .timeout_ms = DEFAULT_TIMEOUT_MS,
+	    .backlog = DEFAULT_BACKLOG,
+	    .syn_retries = -1,
+	    .close_first = CLOSE_CLIENT,
 	};
 	while ((c = getopt_long(argc, argv, "a:p:46n:H:c:Lt:vhb:P:DFS:", long_opts, NULL)) != -1) {
 		switch (c) {

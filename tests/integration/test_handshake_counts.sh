@@ -55,6 +55,7 @@ df=$(($(counter "$NS" Tcp AttemptFails) - f0))
 log "kernel deltas: ActiveOpens $da, PassiveOpens $dp, AttemptFails $df"
 
 synfin_stop
+ev_narrow "$INO"
 
 # --- counts, exact
 check_eq "client handshakes == delta TcpActiveOpens" "$da" "$(ev_count "$INO" handshake client)"
