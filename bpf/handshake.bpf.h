@@ -3,16 +3,30 @@
 #ifndef SYNFIN_HANDSHAKE_BPF_H
 #define SYNFIN_HANDSHAKE_BPF_H
 
-static __always_inline void conn_init(struct conn_state *cs, const struct sock *sk, __u64 now,
-				      __u8 side, __u64 cgroup)
+/* Starts tracking sk if the user's filters want it: fresh state, the cookie generated now so
+ * that the timewait socket inherits it (inet_twsk_alloc). NULL when filtered or full. */
+static __always_inline struct conn_state *conn_create(const struct sock *sk, __u64 now, __u8 side)
 {
+	struct conn_state *cs;
+	__u64 cgroup;
+
+	if (!skc_wanted(&sk->__sk_common))
+		return NULL;
+	cgroup = sk_cgroup_id(sk);
+	if (cfg_cgroup && cgroup != cfg_cgroup)
+		return NULL;
+	cs = bpf_sk_storage_get(&conns, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!cs) {
+		count_drop(SYNFIN_DROP_STORAGE);
+		return NULL;
+	}
 	__builtin_memset(cs, 0, sizeof(*cs));
 	cs->start_ns = now;
 	cs->fsm.state_ns = now;
 	cs->side = side;
 	cs->cgroup = cgroup;
-	/* Generating the cookie now makes the timewait socket inherit it (inet_twsk_alloc). */
 	cs->cookie = bpf_get_socket_cookie((void *)sk);
+	return cs;
 }
 
 /* CLOSE->LISTEN runs in listen(): remember who listens, for every child it will accept. */
@@ -31,22 +45,13 @@ static __always_inline void on_listen(const struct sock *sk)
 /* CLOSE->SYN_SENT runs in connect(), before the port is chosen (sport may still be 0). */
 static __always_inline void on_connect_start(const struct sock *sk, __u64 now)
 {
-	struct conn_state *cs;
+	struct conn_state *cs = conn_create(sk, now, SYNFIN_SIDE_CLIENT);
 	struct connecting *c;
-	__u64 cgroup, id;
 	__u32 zero = 0;
+	__u64 id;
 
-	if (!skc_wanted(&sk->__sk_common))
+	if (!cs)
 		return;
-	cgroup = sk_cgroup_id(sk);
-	if (cfg_cgroup && cgroup != cfg_cgroup)
-		return;
-	cs = bpf_sk_storage_get(&conns, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!cs) {
-		count_drop(SYNFIN_DROP_STORAGE);
-		return;
-	}
-	conn_init(cs, sk, now, SYNFIN_SIDE_CLIENT, cgroup);
 	id = bpf_get_current_pid_tgid();
 	cs->pid = id >> 32;
 	bpf_get_current_comm(cs->comm, sizeof(cs->comm));
@@ -77,22 +82,12 @@ static __always_inline int take_syn_seen(const struct sock *sk, struct syn_seen 
 /* LISTEN->SYN_RECV: inet_csk_clone_lock() made the child (at the final ACK, softirq). */
 static __always_inline void on_child_created(const struct sock *sk, __u64 now)
 {
-	struct conn_state *cs;
+	struct conn_state *cs = conn_create(sk, now, SYNFIN_SIDE_SERVER);
 	struct syn_seen syn;
 	struct owner *o;
-	__u64 cgroup;
 
-	if (!skc_wanted(&sk->__sk_common))
+	if (!cs)
 		return;
-	cgroup = sk_cgroup_id(sk);
-	if (cfg_cgroup && cgroup != cfg_cgroup)
-		return;
-	cs = bpf_sk_storage_get(&conns, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!cs) {
-		count_drop(SYNFIN_DROP_STORAGE);
-		return;
-	}
-	conn_init(cs, sk, now, SYNFIN_SIDE_SERVER, cgroup);
 	if (take_syn_seen(sk, &syn) && syn.ts_ns && syn.ts_ns <= now) {
 		cs->start_ns = syn.ts_ns;
 		if (!syn.exact)

@@ -13,7 +13,7 @@ struct tw_entry {
 	struct synfin_event ev;
 };
 
-int kstate_gauges(int gauges_fd, int64_t out[KSTATE_GAUGES])
+int kstate_percpu_sum(int fd, unsigned int nkeys, int64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	int64_t *vals;
@@ -25,17 +25,26 @@ int kstate_gauges(int gauges_fd, int64_t out[KSTATE_GAUGES])
 	vals = calloc((size_t)ncpu, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
-	for (k = 0; k < KSTATE_GAUGES; k++) {
+	for (k = 0; k < nkeys; k++) {
 		out[k] = 0;
-		if (bpf_map_lookup_elem(gauges_fd, &k, vals))
+		if (bpf_map_lookup_elem(fd, &k, vals))
 			continue;
 		for (c = 0; c < ncpu; c++)
 			out[k] += vals[c];
-		if (out[k] < 0) /* a socket seen leaving a state it entered before synfin started */
-			out[k] = 0;
 	}
 	free(vals);
 	return 0;
+}
+
+int kstate_gauges(int gauges_fd, int64_t out[KSTATE_GAUGES])
+{
+	int ret = kstate_percpu_sum(gauges_fd, KSTATE_GAUGES, out);
+	unsigned int k;
+
+	for (k = 0; !ret && k < KSTATE_GAUGES; k++)
+		if (out[k] < 0) /* a socket seen leaving a state it entered before synfin started */
+			out[k] = 0;
+	return ret;
 }
 
 int kstate_sweep_timewaits(int timewaits_fd, uint64_t now_ns, uint64_t grace_ns,

@@ -10,6 +10,8 @@
 
 #define KSTATE_GAUGES 16 /* SYNFIN_GAUGE_SLOTS in bpf/maps.bpf.h: one per kernel TCP state */
 
+/* Sums keys 0..nkeys-1 of a per-CPU array of 64-bit counters over the CPUs. */
+int kstate_percpu_sum(int fd, unsigned int nkeys, int64_t *out);
 /* Sockets now in each TCP state, summed over CPUs. */
 int kstate_gauges(int gauges_fd, int64_t out[KSTATE_GAUGES]);
 

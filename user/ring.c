@@ -4,6 +4,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "kstate.h"
 #include "ring.h"
 
 struct ring {
@@ -77,23 +78,12 @@ void ring_close(struct ring *r)
 
 int ring_read_drops(int drops_fd, uint64_t out[SYNFIN_DROP_MAX])
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals;
-	__u32 k;
-	int c;
+	int64_t sums[SYNFIN_DROP_MAX];
+	unsigned int k;
+	int ret;
 
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (k = 0; k < SYNFIN_DROP_MAX; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(drops_fd, &k, vals))
-			continue;
-		for (c = 0; c < ncpu; c++)
-			out[k] += vals[c];
-	}
-	free(vals);
-	return 0;
+	ret = kstate_percpu_sum(drops_fd, SYNFIN_DROP_MAX, sums);
+	for (k = 0; k < SYNFIN_DROP_MAX; k++)
+		out[k] = ret ? 0 : (uint64_t)sums[k];
+	return ret;
 }
