@@ -15,9 +15,10 @@ LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
 
 # Pure rooms: no libbpf, no I/O beyond what they are for; unit-tested without root.
 CORE_SRCS := user/stats.c user/lifecycle.c user/opts.c user/format.c user/render_table.c \
-	user/render_json.c user/metrics.c user/render_prom.c
+	user/render_json.c user/metrics.c user/render_prom.c \
+	user/assert_expr.c user/report_json.c user/report_html.c user/baseline.c
 APP_SRCS := $(CORE_SRCS) user/loader.c user/ring.c user/kstate.c user/session.c user/netns.c user/check.c user/watch.c \
-	user/serve.c user/main.c
+	user/serve.c user/run.c user/main.c
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
 
@@ -32,7 +33,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test unit integration deps vmlinux bench run
+.PHONY: all clean test unit integration deps vmlinux bench run fuzz
 
 all: synfin $(OUTPUT)/tcpdrive
 
@@ -86,6 +87,29 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/storm
 	$(Q)tests/bench/run.sh
 
+# libFuzzer (clang, ASan + UBSan) on the two parsers of untrusted text: --assert expressions
+# and --baseline JSON. Bounded: FUZZ_SECONDS per harness (default 30, so 60 s in all). New
+# inputs go to $(OUTPUT)/fuzz/, the checked-in seeds stay as they are.
+FUZZ_SECONDS ?= 30
+FUZZ_HARNESSES := assert_expr baseline
+FUZZ_SRCS := user/assert_expr.c user/baseline.c user/stats.c
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iuser
+
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) $(wildcard user/*.h) | $(OUTPUT)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus_$*
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_SRCS) -lm -o $@
+
+fuzz: $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_HARNESSES))
+	$(Q)for h in $(FUZZ_HARNESSES); do \
+		echo "  FUZZ     $$h ($(FUZZ_SECONDS) s)"; \
+		$(OUTPUT)/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+			-artifact_prefix=$(OUTPUT)/fuzz/ $(OUTPUT)/fuzz/corpus_$$h tests/fuzz/corpus_$$h \
+			2>$(OUTPUT)/fuzz/$$h.log || { tail -n 40 $(OUTPUT)/fuzz/$$h.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units' $(OUTPUT)/fuzz/$$h.log; \
+	done
+
 # The default job: watch every TCP handshake and close on this machine.
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -101,4 +125,4 @@ clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUTPUT) synfin
 
--include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "check.h"
+#include "run.h"
 #include "serve.h"
 #include "synfin/events.h"
 #include "version.h"
@@ -16,6 +17,7 @@ static void usage(FILE *f)
 		   "Commands:\n"
 		   "  watch     live handshakes, failed connects, closes, TIME_WAITs (default)\n"
 		   "  serve     Prometheus metrics over HTTP (/metrics) and/or a node_exporter textfile\n"
+		   "  run       run a command, observe only its connections, gate CI on --assert\n"
 		   "  check     can synfin run here? one line per prerequisite\n"
 		   "  version   print the version\n\n"
 		   "'synfin COMMAND --help' shows a command's options.\n");
@@ -31,6 +33,8 @@ int main(int argc, char **argv)
 		return watch_main(argc > 1 ? argc - 1 : argc, argc > 1 ? argv + 1 : argv);
 	if (!strcmp(cmd, "serve"))
 		return serve_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "run"))
+		return run_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "check"))
 		return check_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

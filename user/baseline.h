@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* `synfin run --baseline`: reads the "metrics" object of an earlier `--report` file.
+ * Pure: a strict JSON reader (RFC 8259, nesting depth bounded) over a buffer, no I/O. */
+#ifndef SYNFIN_BASELINE_H
+#define SYNFIN_BASELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "assert_expr.h"
+
+struct baseline {
+	struct run_values v;
+	bool have[RUN_METRIC_MAX]; /* the report had a numeric value for this metric */
+	unsigned int count;        /* metrics found */
+};
+
+/* Parses a whole report: 0, or -EINVAL with err set ("line 3: expected ':'", "schema_version
+ * 2 is not supported", "no \"metrics\" object"). Metrics this synfin does not know are
+ * ignored (a newer report); metrics the report lacks are simply not had. */
+int baseline_parse(const char *text, size_t len, struct baseline *b, char *err, size_t errlen);
+
+/* now - baseline and the change in percent (NAN when the baseline is 0): 0, or -ENOENT when
+ * the baseline lacks the metric. */
+int baseline_delta(const struct baseline *b, unsigned int metric, double now, double *delta,
+		   double *pct);
+
+#endif

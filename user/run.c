@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * `synfin run -- CMD`: the CI face. CMD runs in a fresh cgroup v2 (synfin-run-<pid> under the
+ * cgroup2 mount) and the programs are loaded with that cgroup's id as their filter, so only
+ * sockets created inside it are tracked: CMD's, its descendants', and the children accepted
+ * from their listeners (an accepted socket inherits the listener's cgroup, kernel.md 5.3).
+ * The child joins the cgroup before exec, so not one socket of CMD is created outside it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "assert_expr.h"
+#include "baseline.h"
+#include "format.h"
+#include "opts.h"
+#include "report_html.h"
+#include "report_json.h"
+#include "run.h"
+#include "session.h"
+#include "version.h"
+
+#define MAX_ASSERTS 64
+#define BASELINE_MAX_BYTES (16 << 20) /* reports are ~20 KiB; anything this big is not one */
+#define LEFTOVER_WAIT_MS 2000         /* SIGKILLed processes leave the cgroup within ms */
+
+enum {
+	OPT_REPORT = 256,
+	OPT_HTML,
+	OPT_PROM,
+	OPT_BASELINE,
+	OPT_SETTLE,
+	OPT_RING_SIZE,
+	OPT_DRAIN_MS,
+};
+
+static const struct opt_def run_opts[] = {
+	{ "assert", required_argument, 'a', "EXPR", "METRIC OP VALUE, e.g. 'handshake.client.p99 < 5ms' (repeatable; metrics below)" },
+	{ "report", required_argument, OPT_REPORT, "FILE", "write the whole run as JSON (schema docs/run-report.schema.json)" },
+	{ "prom", required_argument, OPT_PROM, "FILE", "write the summary in Prometheus text format (pushgateway, CI dashboards)" },
+	{ "html", required_argument, OPT_HTML, "FILE", "write a self-contained HTML report (charts, assertions, endpoints)" },
+	{ "baseline", required_argument, OPT_BASELINE, "FILE", "an earlier --report: print deltas, allow 'METRIC OP baseline * 1.2'" },
+	{ "settle", required_argument, OPT_SETTLE, "DURATION", "after CMD exits, keep collecting this long for closes in flight (default 200ms)" },
+	{ "quiet", no_argument, 'q', NULL, "no summary table: only failed assertions and errors" },
+	{ "ring-size", required_argument, OPT_RING_SIZE, "BYTES", "ring buffer size, power of two (default 4M)" },
+	{ "drain-ms", required_argument, OPT_DRAIN_MS, "MS", "drain the ring buffer this often (default 10)" },
+	{ "verbose", no_argument, 'v', NULL, "libbpf and verifier messages on stderr" },
+	{ 0 },
+};
+
+struct run {
+	struct session_config cfg;
+	struct assertion asserts[MAX_ASSERTS];
+	struct assert_result results[MAX_ASSERTS];
+	unsigned int nasserts;
+	const char *report_path, *html_path, *prom_path, *baseline_path;
+	FILE *report, *html, *prom;
+	struct baseline *baseline;
+	double settle_us;
+	bool quiet;
+	char cgroup_dir[PATH_MAX];
+	uint64_t cgroup_id;
+	struct endpoint_table *endpoints;
+	struct tw_timeline tw;
+};
+
+static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t got_signal;
+
+/* Signals the terminal sends (Ctrl-C: si_code SI_KERNEL) already reach CMD, which shares our
+ * process group; only signals sent to synfin alone (kill, a CI runner's timeout) are passed
+ * on, so CMD never sees one Ctrl-C twice. */
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	got_signal = sig;
+	if (child_pid > 0 && si->si_code != SI_KERNEL)
+		kill((pid_t)child_pid, sig);
+}
+
+static int bad_value(const char *arg, int key, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	for (i = 0; run_opts[i].name; i++)
+		if (run_opts[i].key == key)
+			break;
+	snprintf(err, errlen, "invalid value '%s' for --%s", arg,
+		 run_opts[i].name ? run_opts[i].name : "?");
+	return -EINVAL;
+}
+
+static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	struct run *r = ctx;
+	uint64_t v;
+
+	switch (key) {
+	case 'a':
+		if (r->nasserts == MAX_ASSERTS) {
+			snprintf(err, errlen, "more than %d --assert", MAX_ASSERTS);
+			return -EINVAL;
+		}
+		return assert_parse(arg, &r->asserts[r->nasserts++], err, errlen);
+	case OPT_REPORT:
+		r->report_path = arg;
+		return 0;
+	case OPT_HTML:
+		r->html_path = arg;
+		return 0;
+	case OPT_PROM:
+		r->prom_path = arg;
+		return 0;
+	case OPT_BASELINE:
+		r->baseline_path = arg;
+		return 0;
+	case OPT_SETTLE:
+		if (parse_duration_us(arg, &r->settle_us) || r->settle_us > 60e6)
+			return bad_value(arg, key, err, errlen);
+		return 0;
+	case 'q':
+		r->quiet = true;
+		return 0;
+	case OPT_RING_SIZE:
+		if (parse_size(arg, 4096, 1ULL << 30, &v) || (v & (v - 1)))
+			return bad_value(arg, key, err, errlen);
+		r->cfg.load.ring_bytes = v;
+		return 0;
+	case OPT_DRAIN_MS:
+		if (parse_u64(arg, 1, 1000, &r->cfg.drain_ms))
+			return bad_value(arg, key, err, errlen);
+		return 0;
+	case 'v':
+		r->cfg.load.verbose = true;
+		return 0;
+	}
+	snprintf(err, errlen, "unhandled option");
+	return -EINVAL;
+}
+
+static void help(void)
+{
+	unsigned int i;
+
+	opts_help(stdout, "Usage: synfin run [OPTIONS] -- CMD [ARGS...]\n\n"
+		  "Runs CMD in a cgroup of its own and observes only the TCP connections that CMD and its\n"
+		  "descendants open or accept. When CMD exits, prints a summary (on stderr), checks the\n"
+		  "assertions and writes the reports.", run_opts);
+	printf("\nMetrics for --assert (durations take a unit: ns, us, ms, s, m; counts take none):\n");
+	for (i = 0; i < run_metric_count; i++)
+		printf("  %-30s %-8s %s\n", run_metrics[i].name,
+		       run_metrics[i].kind == RM_DURATION ? "duration" : "count", run_metrics[i].help);
+	printf("\nOperators: < <= > >= == !=. With --baseline, VALUE may also be 'baseline',\n"
+	       "'baseline * FACTOR', 'baseline + VALUE' or 'baseline - VALUE'.\n\n"
+	       "Exit status: 0 CMD succeeded and every assertion held; 1 an assertion failed (or synfin\n"
+	       "could not observe); CMD's own status when CMD failed (128+N when killed by signal N),\n"
+	       "assertions still reported; 2 usage error (CMD is not started).\n");
+}
+
+/* ---------------------------------------------------------------- the cgroup */
+
+/* Mount points in mountinfo escape space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
+/* The first cgroup2 mount of this mount namespace: /sys/fs/cgroup (pure v2) or
+ * /sys/fs/cgroup/unified (hybrid). 0, or -ENOENT. */
+static int cgroup2_mount(char *out, size_t len)
+{
+	char line[4096], mnt[PATH_MAX], *sep;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char fstype[32];
+
+		/* id parent maj:min root mountpoint options [optional fields...] - fstype ... */
+		sep = strstr(line, " - ");
+		if (!sep || sscanf(sep + 3, "%31s", fstype) != 1 || strcmp(fstype, "cgroup2"))
+			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		unescape_octal(mnt);
+		if (strlen(mnt) >= len)
+			continue;
+		memcpy(out, mnt, strlen(mnt) + 1);
+		ret = 0;
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+static int write_file(const char *dir, const char *name, const char *val)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Pids in the cgroup (up to max into pids, may be NULL): count or -errno. */
+static int cgroup_pids(const char *dir, pid_t *pids, int max)
+{
+	char path[PATH_MAX];
+	int n = 0, pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%d", &pid) == 1) {
+		if (pids && n < max)
+			pids[n] = pid;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static int cgroup_create(struct run *r, char *err, size_t errlen)
+{
+	char root[PATH_MAX - 64];
+	struct stat st;
+	int ret;
+
+	ret = cgroup2_mount(root, sizeof(root));
+	if (ret) {
+		snprintf(err, errlen, "no cgroup v2 hierarchy is mounted (none in /proc/self/mountinfo): "
+			 "mount one (mount -t cgroup2 none /sys/fs/cgroup/unified), and run synfin outside "
+			 "'ip netns exec' (which hides it): synfin run -- ip netns exec NS CMD");
+		return ret;
+	}
+	snprintf(r->cgroup_dir, sizeof(r->cgroup_dir), "%s/synfin-run-%d", root, (int)getpid());
+	ret = mkdir(r->cgroup_dir, 0755) ? -errno : 0;
+	/* left by an earlier synfin of the same pid that was SIGKILLed: ours by its name */
+	if (ret == -EEXIST && !rmdir(r->cgroup_dir))
+		ret = mkdir(r->cgroup_dir, 0755) ? -errno : 0;
+	if (ret) {
+		snprintf(err, errlen, "creating the cgroup %.300s failed: %s", r->cgroup_dir, strerror(-ret));
+		r->cgroup_dir[0] = '\0';
+		return ret;
+	}
+	if (stat(r->cgroup_dir, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "stat %.300s failed: %s", r->cgroup_dir, strerror(-ret));
+		return ret;
+	}
+	/* the kernfs node id, which is what BPF reads as sk->sk_cgrp_data.cgroup->kn->id */
+	r->cgroup_id = (uint64_t)st.st_ino;
+	return 0;
+}
+
+static void cgroup_remove(struct run *r)
+{
+	int i;
+
+	if (!r->cgroup_dir[0])
+		return;
+	/* a killed process leaves the cgroup at exit; rmdir is EBUSY until the last one did */
+	for (i = 0; i < 100; i++) {
+		if (!rmdir(r->cgroup_dir) || errno == ENOENT)
+			return;
+		if (errno != EBUSY)
+			break;
+		usleep(20000);
+	}
+	fprintf(stderr, "synfin: removing the cgroup %s failed: %s; remove it with rmdir once it is empty\n",
+		r->cgroup_dir, strerror(errno));
+}
+
+/* Kills what CMD left running in the cgroup (daemons, background jobs): their number. */
+static int kill_leftovers(struct run *r, struct session *s)
+{
+	pid_t pids[1024];
+	uint64_t deadline;
+	int n, i, left;
+
+	n = cgroup_pids(r->cgroup_dir, pids, 1024);
+	if (n <= 0)
+		return 0;
+	/* cgroup.kill (5.14+) also gets processes that fork while we kill; else one by one */
+	if (!write_file(r->cgroup_dir, "cgroup.kill", "1"))
+		n = -n;
+	deadline = session_now_ns() + LEFTOVER_WAIT_MS * 1000000ULL;
+	left = n < 0 ? -n : n;
+	while (left > 0 && session_now_ns() < deadline) {
+		if (n > 0)
+			for (i = 0; i < left && i < 1024; i++)
+				kill(pids[i], SIGKILL);
+		session_poll(s);
+		left = cgroup_pids(r->cgroup_dir, pids, 1024);
+	}
+	return n < 0 ? -n : n;
+}
+
+/* ---------------------------------------------------------------- CMD */
+
+struct child_failure {
+	int stage; /* 1 joining the cgroup, 2 exec */
+	int err;
+};
+
+/* Starts CMD in the cgroup. Returns its pid, or -errno with err set; exec failures come back
+ * as *exec_errno (CMD then "exited" 127 or 126, as in a shell). */
+static pid_t start_cmd(struct run *r, char **argv, const sigset_t *oldmask, int *exec_errno,
+		       char *err, size_t errlen)
+{
+	struct child_failure cf = { 0 };
+	int pipefd[2], ret;
+	char pid_str[24];
+	ssize_t n;
+	pid_t pid;
+
+	*exec_errno = 0;
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		ret = -errno;
+		snprintf(err, errlen, "pipe failed: %s", strerror(-ret));
+		return ret;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "fork failed: %s", strerror(-ret));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return ret;
+	}
+	if (pid == 0) {
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+		close(pipefd[0]);
+		sigaction(SIGINT, &dfl, NULL);
+		sigaction(SIGTERM, &dfl, NULL);
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		snprintf(pid_str, sizeof(pid_str), "%d\n", (int)getpid());
+		cf.err = -write_file(r->cgroup_dir, "cgroup.procs", pid_str);
+		if (cf.err) {
+			cf.stage = 1;
+		} else {
+			execvp(argv[0], argv);
+			cf.stage = 2;
+			cf.err = errno;
+		}
+		n = write(pipefd[1], &cf, sizeof(cf));
+		(void)n;
+		_exit(cf.stage == 2 ? (cf.err == ENOENT ? 127 : 126) : 1);
+	}
+	close(pipefd[1]);
+	child_pid = pid;
+	/* EOF at exec (O_CLOEXEC), or the failure record */
+	do {
+		n = read(pipefd[0], &cf, sizeof(cf));
+	} while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+	if (n == (ssize_t)sizeof(cf) && cf.stage == 1) {
+		waitpid(pid, NULL, 0);
+		child_pid = 0;
+		snprintf(err, errlen, "moving CMD into the cgroup %.300s failed: %s", r->cgroup_dir,
+			 strerror(cf.err));
+		return -cf.err;
+	}
+	if (n == (ssize_t)sizeof(cf) && cf.stage == 2)
+		*exec_errno = cf.err;
+	return pid;
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void on_event(void *ctx, const struct synfin_event *e)
+{
+	struct run *r = ctx;
+
+	endpoints_add(r->endpoints, e);
+	tw_timeline_add(&r->tw, e);
+}
+
+static void hist_line(FILE *f, const char *label, const struct hist *h)
+{
+	char q[4][24];
+
+	format_duration_us(q[0], sizeof(q[0]), hist_quantile(h, 0.5));
+	format_duration_us(q[1], sizeof(q[1]), hist_quantile(h, 0.9));
+	format_duration_us(q[2], sizeof(q[2]), hist_quantile(h, 0.99));
+	format_duration_us(q[3], sizeof(q[3]), h->max_us);
+	fprintf(f, "  %-20s %8" PRIu64 "   p50 %-9s p90 %-9s p99 %-9s max %s\n", label, h->count,
+		q[0], q[1], q[2], q[3]);
+}
+
+static void print_summary(FILE *f, const struct run_report *rep, const struct run_values *v)
+{
+	const struct summary *s = rep->sum;
+	unsigned int i, j;
+	char d[32];
+
+	char cmd[72] = "";
+	size_t n = 0;
+	int a;
+
+	for (a = 0; a < rep->argc && n < sizeof(cmd) - 1; a++)
+		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%s%s", a ? " " : "", rep->argv[a]);
+	if (n >= sizeof(cmd) - 1)
+		memcpy(cmd + sizeof(cmd) - 4, "...", 4);
+	fprintf(f, "\nsynfin run: '%s' ", cmd);
+	if (rep->term_signal > 0)
+		fprintf(f, "was killed by signal %d", rep->term_signal);
+	else
+		fprintf(f, "exited with %d", rep->exit_code);
+	fprintf(f, " after %.2f s\n", (double)rep->ri->duration_ms / 1000);
+	hist_line(f, "handshakes client", &s->handshake[SYNFIN_SIDE_CLIENT]);
+	hist_line(f, "handshakes server", &s->handshake[SYNFIN_SIDE_SERVER]);
+	fprintf(f, "  %-20s %8.0f  ", "connect failures", run_metric_value(v, "connect_failures"));
+	for (i = 0; i < SYNFIN_FAIL_REASON_MAX; i++)
+		if (s->connect_fail[i])
+			fprintf(f, " %s %" PRIu64, fail_reason_name(i), s->connect_fail[i]);
+	fprintf(f, "\n  %-20s %8s   SYN %.0f, SYN-ACK %.0f\n", "retransmits", "",
+		run_metric_value(v, "retransmits.syn"),
+		run_metric_value(v, "retransmits.synack"));
+	fprintf(f, "  %-20s %8.0f  ", "closes", run_metric_value(v, "closes"));
+	for (i = 0; i < SYNFIN_INIT_MAX; i++)
+		for (j = 0; j < SYNFIN_HOW_MAX; j++)
+			if (s->closes[i][j])
+				fprintf(f, " %s %s %" PRIu64, initiator_name(i), how_name(j), s->closes[i][j]);
+	fprintf(f, "\n  %-20s %8.0f   peak %" PRIu64 " at once\n", "TIME_WAIT entries",
+		run_metric_value(v, "time_wait.count"), s->tw_peak);
+	run_metric_format(d, sizeof(d), (unsigned int)run_metric_find("close_wait.max", 14),
+			  run_metric_value(v, "close_wait.max"));
+	fprintf(f, "  %-20s %8s\n", "longest CLOSE_WAIT", d);
+	fprintf(f, "  %-20s %8" PRIu64 "%s\n", "events lost", rep->ri->lost,
+		rep->ri->lost ? "   (counts are low: raise --ring-size)" : "");
+	if (rep->ri->untracked)
+		fprintf(f, "  %-20s %8" PRIu64 "   (kernel maps full)\n", "untracked", rep->ri->untracked);
+	if (rep->leftovers)
+		fprintf(f, "  %-20s %8" PRIu64 "   (still running when CMD exited: killed)\n",
+			"leftover processes", rep->leftovers);
+}
+
+static void print_deltas(FILE *f, const struct run *r, const struct run_values *v)
+{
+	char b[32], n[32], pct[24];
+	double delta, p;
+	unsigned int i;
+
+	fprintf(f, "\nagainst the baseline %s:\n", r->baseline_path);
+	for (i = 0; i < run_metric_count; i++) {
+		if (baseline_delta(r->baseline, i, v->v[i], &delta, &p))
+			continue;
+		if (!v->v[i] && !r->baseline->v.v[i])
+			continue;
+		run_metric_format(b, sizeof(b), i, r->baseline->v.v[i]);
+		run_metric_format(n, sizeof(n), i, v->v[i]);
+		if (isnan(p))
+			snprintf(pct, sizeof(pct), "new");
+		else
+			snprintf(pct, sizeof(pct), "%+.1f%%", p);
+		fprintf(f, "  %-30s %10s -> %-10s %s\n", run_metrics[i].name, b, n, pct);
+	}
+}
+
+static int open_output(const char *path, FILE **f)
+{
+	if (!path)
+		return 0;
+	*f = fopen(path, "we");
+	if (!*f) {
+		fprintf(stderr, "synfin: cannot write '%s': %s\n", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int load_baseline(struct run *r)
+{
+	char *buf, err[256];
+	size_t n;
+	FILE *f;
+	int ret;
+
+	f = fopen(r->baseline_path, "re");
+	if (!f) {
+		fprintf(stderr, "synfin: --baseline %s: %s\n", r->baseline_path, strerror(errno));
+		return -errno;
+	}
+	buf = malloc(BASELINE_MAX_BYTES);
+	r->baseline = calloc(1, sizeof(*r->baseline));
+	if (!buf || !r->baseline) {
+		fclose(f);
+		free(buf);
+		return -ENOMEM;
+	}
+	n = fread(buf, 1, BASELINE_MAX_BYTES, f);
+	fclose(f);
+	ret = n == BASELINE_MAX_BYTES ? -EFBIG :
+	      baseline_parse(buf, n, r->baseline, err, sizeof(err));
+	free(buf);
+	if (ret == -EFBIG)
+		snprintf(err, sizeof(err), "larger than %d MiB: not a synfin run report",
+			 BASELINE_MAX_BYTES >> 20);
+	if (ret)
+		fprintf(stderr, "synfin: --baseline %s: %s\n", r->baseline_path, err);
+	return ret;
+}
+
+/* Checks made before CMD starts: each is a usage error (exit 2). */
+static int check_usage(struct run *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nasserts; i++) {
+		const struct assertion *a = &r->asserts[i];
+
+		if (a->rel == REL_NONE)
+			continue;
+		if (!r->baseline_path) {
+			fprintf(stderr, "synfin: --assert '%s' compares with the baseline: give one with --baseline FILE.json\n",
+				a->text);
+			return -EINVAL;
+		}
+	}
+	if (r->baseline_path && load_baseline(r))
+		return -EINVAL;
+	for (i = 0; i < r->nasserts; i++) {
+		const struct assertion *a = &r->asserts[i];
+
+		if (a->rel != REL_NONE && !r->baseline->have[a->metric]) {
+			fprintf(stderr, "synfin: --assert '%s': the baseline %s has no value for %s\n",
+				a->text, r->baseline_path, run_metrics[a->metric].name);
+			return -EINVAL;
+		}
+	}
+	if (open_output(r->report_path, &r->report) || open_output(r->html_path, &r->html) ||
+	    open_output(r->prom_path, &r->prom))
+		return -EINVAL;
+	return 0;
+}
+
+static int write_reports(struct run *r, const struct run_report *rep)
+{
+	int ret = 0;
+
+	if (r->report) {
+		if (report_json_write(r->report, rep) | fclose(r->report)) {
+			fprintf(stderr, "synfin: writing %s failed\n", r->report_path);
+			ret = -EIO;
+		}
+		r->report = NULL;
+	}
+	if (r->html) {
+		if (report_html_write(r->html, rep) | fclose(r->html)) {
+			fprintf(stderr, "synfin: writing %s failed\n", r->html_path);
+			ret = -EIO;
+		}
+		r->html = NULL;
+	}
+	if (r->prom) {
+		if (report_prom_write(r->prom, rep) | fclose(r->prom)) {
+			fprintf(stderr, "synfin: writing %s failed\n", r->prom_path);
+			ret = -EIO;
+		}
+		r->prom = NULL;
+	}
+	return ret;
+}
+
+static void close_outputs(struct run *r)
+{
+	if (r->report)
+		fclose(r->report);
+	if (r->html)
+		fclose(r->html);
+	if (r->prom)
+		fclose(r->prom);
+	r->report = r->html = r->prom = NULL;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int observe(struct run *r, char **cmd, int ncmd);
+
+int run_main(int argc, char **argv)
+{
+	struct run *r;
+	char err[512];
+	int first = 0, ret;
+
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		fprintf(stderr, "synfin: out of memory\n");
+		return 1;
+	}
+	r->cfg = (struct session_config){
+		.load = { .ring_bytes = 4 << 20, .time_wait = true },
+		.drain_ms = 10,
+		/* the cgroup is new: no socket of it can exist before the start */
+		.no_seed = true,
+	};
+	r->settle_us = 200e3;
+	ret = opts_parse(argc, argv, run_opts, apply_opt, r, &first, err, sizeof(err));
+	if (ret == 1) {
+		help();
+		free(r);
+		return 0;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "synfin: %s%s\n", err,
+			strstr(err, "--help") ? "" : " (see 'synfin run --help')");
+		free(r);
+		return 2;
+	}
+	if (first >= argc) {
+		fprintf(stderr, "synfin: run: no command given: synfin run [OPTIONS] -- CMD [ARGS...]\n");
+		free(r);
+		return 2;
+	}
+	if (check_usage(r)) {
+		close_outputs(r);
+		free(r->baseline);
+		free(r);
+		return 2;
+	}
+	ret = observe(r, argv + first, argc - first);
+	close_outputs(r);
+	free(r->baseline);
+	free(r->endpoints);
+	free(r);
+	return ret;
+}
+
+static int observe(struct run *r, char **cmd, int ncmd)
+{
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
+	struct run_report rep = { 0 };
+	struct run_values values;
+	struct timespec wall;
+	struct run_info ri;
+	struct session s;
+	sigset_t block, oldmask;
+	int status = 0, exec_errno = 0, ret, i;
+	uint64_t settle_end;
+	unsigned int failed = 0;
+	char err[512], line[400];
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "synfin: must run as root (loading BPF programs needs CAP_BPF and CAP_PERFMON, the cgroup needs CAP_SYS_ADMIN): try sudo\n");
+		return 1;
+	}
+	r->endpoints = calloc(1, sizeof(*r->endpoints));
+	if (!r->endpoints) {
+		fprintf(stderr, "synfin: out of memory\n");
+		return 1;
+	}
+	if (cgroup_create(r, err, sizeof(err))) {
+		fprintf(stderr, "synfin: %s\n", err);
+		return 1;
+	}
+	r->cfg.load.cgroup = r->cgroup_id;
+	r->cfg.load.wakeup_bytes = r->cfg.load.ring_bytes / 4;
+	if (session_start(&s, &r->cfg, on_event, NULL, r, err, sizeof(err))) {
+		fprintf(stderr, "synfin: %s\n", err);
+		cgroup_remove(r);
+		return 1;
+	}
+	tw_timeline_init(&r->tw, s.started_ns);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	rep.started_unix_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* held until the child's pid is known, so no signal falls between fork and child_pid */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &oldmask);
+	if (got_signal) {
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		session_stop(&s);
+		cgroup_remove(r);
+		return 128 + got_signal;
+	}
+	pid = start_cmd(r, cmd, &oldmask, &exec_errno, err, sizeof(err));
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	if (pid < 0) {
+		fprintf(stderr, "synfin: %s\n", err);
+		session_stop(&s);
+		cgroup_remove(r);
+		return 1;
+	}
+	if (exec_errno)
+		fprintf(stderr, "synfin: run: cannot execute '%s': %s\n", cmd[0], strerror(exec_errno));
+	for (;;) {
+		ret = session_poll(&s);
+		if (ret < 0) {
+			fprintf(stderr, "synfin: reading the ring buffer failed: %s\n", strerror(-ret));
+			break;
+		}
+		ret = waitpid(pid, &status, WNOHANG);
+		if (ret == pid || (ret < 0 && errno != EINTR))
+			break;
+	}
+	if (ret != pid) {
+		/* a ring failure: CMD still runs; end it, the run cannot be judged */
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+		child_pid = 0;
+		kill_leftovers(r, &s);
+		session_stop(&s);
+		cgroup_remove(r);
+		return 1;
+	}
+	child_pid = 0;
+	rep.leftovers = (uint64_t)kill_leftovers(r, &s);
+	settle_end = session_now_ns() + (uint64_t)(r->settle_us * 1000);
+	while (session_now_ns() < settle_end && session_poll(&s) >= 0)
+		;
+	session_flush(&s);
+	session_run_info(&s, &ri);
+	tw_timeline_end(&r->tw, session_now_ns());
+	session_stop(&s);
+	cgroup_remove(r);
+
+	run_values_compute(&values, &s.sum, &ri, r->tw.entries);
+	for (i = 0; i < (int)r->nasserts; i++) {
+		const struct assertion *a = &r->asserts[i];
+
+		assert_eval(a, &values, r->baseline ? r->baseline->v.v[a->metric] : NAN,
+			    &r->results[i]);
+		failed += !r->results[i].passed;
+	}
+	rep.sum = &s.sum;
+	rep.ri = &ri;
+	rep.values = &values;
+	rep.endpoints = r->endpoints;
+	rep.tw = &r->tw;
+	rep.asserts = r->asserts;
+	rep.results = r->results;
+	rep.nasserts = r->nasserts;
+	rep.baseline = r->baseline ? &r->baseline->v : NULL;
+	rep.baseline_have = r->baseline ? r->baseline->have : NULL;
+	rep.baseline_path = r->baseline_path;
+	rep.argv = cmd;
+	rep.argc = ncmd;
+	rep.cgroup_id = r->cgroup_id;
+	rep.version = SYNFIN_VERSION;
+	if (WIFSIGNALED(status)) {
+		rep.exit_code = -1;
+		rep.term_signal = WTERMSIG(status);
+		rep.exit_status = 128 + WTERMSIG(status);
+	} else {
+		rep.exit_code = WEXITSTATUS(status);
+		rep.exit_status = rep.exit_code;
+	}
+	if (!rep.exit_status && failed)
+		rep.exit_status = 1;
+
+	if (!r->quiet) {
+		print_summary(stderr, &rep, &values);
+		if (r->baseline)
+			print_deltas(stderr, r, &values);
+		if (r->nasserts)
+			fputc('\n', stderr);
+	}
+	for (i = 0; i < (int)r->nasserts; i++) {
+		assert_describe(line, sizeof(line), &r->asserts[i], &r->results[i]);
+		if (!r->results[i].passed)
+			fprintf(stderr, "synfin: assertion failed: %s\n", line);
+		else if (!r->quiet)
+			fprintf(stderr, "ok: %s\n", line);
+	}
+	if (rep.exit_code > 0 || rep.term_signal)
+		fprintf(stderr, "synfin: %s %s %d: passing its status on\n", cmd[0],
+			rep.term_signal ? "was killed by signal" : "exited with",
+			rep.term_signal ? rep.term_signal : rep.exit_code);
+	if (write_reports(r, &rep) && !rep.exit_status)
+		rep.exit_status = 1;
+	return rep.exit_status;
+}
