@@ -31,7 +31,7 @@ if [ $# -eq 0 ]; then
 	done
 else
 	for a in "$@"; do
-		for t in "$a" "$here/$a" "$here/$a.sh" "$here/test_$a.sh" ""; do
+		for t in "$here/test_$a.sh" "$here/$a.sh" "$here/$a" "$a" ""; do
 			[ -n "$t" ] && [ -f "$t" ] && break
 		done
 		[ -n "$t" ] || { echo "run.sh: no such test: $a" >&2; exit 2; }
