@@ -46,7 +46,7 @@ $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/bpf $(OUTPUT)/tests:
 
 $(OUTPUT)/bpf/synfin.bpf.o: bpf/synfin.bpf.c vmlinux.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -I. -Iinclude -Ibpf -c $< -o $@.tmp
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(@:.o=.d) -MT $@ -I. -Iinclude -Ibpf -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
 
 $(OUTPUT)/synfin.skel.h: $(OUTPUT)/bpf/synfin.bpf.o

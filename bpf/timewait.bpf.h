@@ -28,6 +28,16 @@ struct {
 	__type(value, struct tw_entry);
 } timewaits SEC(".maps");
 
+/* Timers of timewait sockets cancelled early and not yet explained (re-arm, reuse or kill):
+ * the only entries user space sweeps, so the sweep costs nothing when nothing is killed.
+ * Kills in flight over one 100 ms grace period; a burst beyond this is counted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u64);
+} tw_pending SEC(".maps");
+
 /* 4-tuple -> timer of a timewait socket cancelled early, so a SYN that took that tuple
  * (tcp_v4_rcv TCP_TW_SYN, then a new request) can mark it reused. Small: entries matter for
  * microseconds; LRU so misses cost only an "killed" instead of "reused". */
@@ -119,6 +129,8 @@ static __always_inline void tw_emit_end(struct tw_entry *tw, __u64 key, __u8 end
 	struct synfin_event *e;
 
 	gauge_add(TCP_TIME_WAIT, -1);
+	if (tw->cancel_ns)
+		bpf_map_delete_elem(&tw_pending, &key);
 	e = ev_reserve(SYNFIN_EV_TIME_WAIT, end_ns);
 	if (e) {
 		__builtin_memcpy(e, &tw->ev, sizeof(*e));
@@ -148,6 +160,7 @@ static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now)
 		if (old->cancel_ns && now - old->cancel_ns < TW_REARM_WINDOW_NS &&
 		    old->ev.cookie == skc->skc_cookie.counter) {
 			old->cancel_ns = 0; /* re-armed: the same TIME_WAIT goes on */
+			bpf_map_delete_elem(&tw_pending, &key);
 			return;
 		}
 		/* The slab gave a killed timewait socket's memory to a new one before the
@@ -230,6 +243,8 @@ static __always_inline void on_tw_timer_cancel(struct timer_list *t, __u64 now)
 	 * at once), or a kill (RST, ss -K): user space ends it as killed if nothing follows. */
 	e->cancel_ns = now;
 	e->ev.tw.substate = tw->tw_substate;
+	if (bpf_map_update_elem(&tw_pending, &key, &now, BPF_ANY))
+		count_drop(SYNFIN_DROP_TWMAP);
 	fill_tuple_key(&k, &tw->__tw_common, skc_key_family(&tw->__tw_common));
 	bpf_map_update_elem(&tw_cancelled, &k, &key, BPF_ANY);
 }

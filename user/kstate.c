@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -47,21 +48,25 @@ int kstate_gauges(int gauges_fd, int64_t out[KSTATE_GAUGES])
 	return ret;
 }
 
-int kstate_sweep_timewaits(int timewaits_fd, uint64_t now_ns, uint64_t grace_ns,
+int kstate_sweep_timewaits(int timewaits_fd, int pending_fd, uint64_t now_ns, uint64_t grace_ns,
 			   kstate_event_fn fn, void *ctx)
 {
-	__u64 key, next, *prev = NULL;
+	__u64 key, next, *prev = NULL, cancel_ns;
 	struct synfin_event out;
 	struct tw_entry v;
 	int n = 0;
 
-	while (!bpf_map_get_next_key(timewaits_fd, prev, &next)) {
+	while (!bpf_map_get_next_key(pending_fd, prev, &next)) {
 		key = next;
 		prev = &key;
+		if (bpf_map_lookup_elem(pending_fd, &key, &cancel_ns) || now_ns < cancel_ns ||
+		    now_ns - cancel_ns < grace_ns)
+			continue;
+		bpf_map_delete_elem(pending_fd, &key);
 		if (bpf_map_lookup_elem(timewaits_fd, &key, &v))
 			continue; /* ended meanwhile */
 		if (!tw_pending_resolve(&v.ev, v.start_ns, v.cancel_ns, now_ns, grace_ns, &out))
-			continue;
+			continue; /* re-armed meanwhile */
 		if (bpf_map_delete_elem(timewaits_fd, &key))
 			continue; /* the kernel side ended it first */
 		fn(ctx, &out);
@@ -72,17 +77,27 @@ int kstate_sweep_timewaits(int timewaits_fd, uint64_t now_ns, uint64_t grace_ns,
 
 int kstate_close_waits(int close_waits_fd, kstate_event_fn fn, void *ctx)
 {
-	__u64 key, next, *prev = NULL;
-	struct synfin_event v;
-	int n = 0;
+	/* Batched: a leak of thousands of CLOSE_WAIT sockets is exactly when this runs long. */
+	enum { BATCH = 256 };
+	static __u64 keys[BATCH];
+	static struct synfin_event vals[BATCH];
+	__u64 in_batch = 0, out_batch = 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	bool first = true;
+	int n = 0, ret;
+	__u32 count, i;
 
-	while (!bpf_map_get_next_key(close_waits_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(close_waits_fd, &key, &v))
-			continue;
-		fn(ctx, &v);
-		n++;
-	}
+	do {
+		count = BATCH;
+		ret = bpf_map_lookup_batch(close_waits_fd, first ? NULL : &in_batch, &out_batch,
+					   keys, vals, &count, &opts);
+		if (ret && errno != ENOENT)
+			return -errno;
+		for (i = 0; i < count; i++)
+			fn(ctx, &vals[i]);
+		n += (int)count;
+		in_batch = out_batch;
+		first = false;
+	} while (!ret);
 	return n;
 }

@@ -17,9 +17,10 @@ int kstate_gauges(int gauges_fd, int64_t out[KSTATE_GAUGES]);
 
 typedef void (*kstate_event_fn)(void *ctx, const struct synfin_event *e);
 
-/* Ends as "killed" every timewait entry cancelled at least grace_ns ago and not re-armed,
- * deleting it and passing its record to fn. Returns how many ended, or -errno. */
-int kstate_sweep_timewaits(int timewaits_fd, uint64_t now_ns, uint64_t grace_ns,
+/* Ends as "killed" every timewait entry cancelled at least grace_ns ago and not re-armed
+ * (pending_fd indexes those), deleting it and passing its record to fn. Returns how many
+ * ended, or -errno. */
+int kstate_sweep_timewaits(int timewaits_fd, int pending_fd, uint64_t now_ns, uint64_t grace_ns,
 			   kstate_event_fn fn, void *ctx);
 
 /* Visits every socket now in CLOSE_WAIT (a STATE record with ts_ns = entry time). */

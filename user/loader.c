@@ -199,6 +199,11 @@ int loader_timewaits_fd(const struct loader *l)
 	return bpf_map__fd(l->skel->maps.timewaits);
 }
 
+int loader_tw_pending_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.tw_pending);
+}
+
 int loader_close_waits_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.close_waits);

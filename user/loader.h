@@ -42,6 +42,7 @@ int loader_events_fd(const struct loader *l);
 int loader_drops_fd(const struct loader *l);
 int loader_gauges_fd(const struct loader *l);
 int loader_timewaits_fd(const struct loader *l);
+int loader_tw_pending_fd(const struct loader *l);
 int loader_close_waits_fd(const struct loader *l);
 
 /* BPF programs of the skeleton, for stats and checks: name and fd by index. */

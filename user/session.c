@@ -12,6 +12,7 @@
  * 100 ms without either means it was killed (RST, ss -K). */
 #define TW_KILL_GRACE_NS (100ULL * 1000000)
 #define SWEEP_PERIOD_NS (200ULL * 1000000)
+#define CLOSE_WAIT_SCAN_PERIOD_NS (1000ULL * 1000000) /* the warning's resolution */
 #define TCP_TIME_WAIT_STATE 6
 
 uint64_t session_now_ns(void)
@@ -74,14 +75,22 @@ static void on_close_wait(void *ctx, const struct synfin_event *e)
 		s->on_warn(s->ctx, e, age_us);
 }
 
-static void sweep(struct session *s, uint64_t now)
+static void scan_close_waits(struct session *s, uint64_t now)
 {
 	struct cw_scan c = { .s = s, .fd = loader_close_waits_fd(&s->loader), .now_ns = now };
 
-	kstate_sweep_timewaits(loader_timewaits_fd(&s->loader), now, TW_KILL_GRACE_NS,
-			       handle_swept, s);
 	kstate_close_waits(c.fd, on_close_wait, &c);
 	s->close_wait_oldest_us = c.oldest_us;
+}
+
+static void sweep(struct session *s, uint64_t now)
+{
+	kstate_sweep_timewaits(loader_timewaits_fd(&s->loader), loader_tw_pending_fd(&s->loader),
+			       now, TW_KILL_GRACE_NS, handle_swept, s);
+	if (now >= s->next_cw_scan_ns) {
+		scan_close_waits(s, now);
+		s->next_cw_scan_ns = now + CLOSE_WAIT_SCAN_PERIOD_NS;
+	}
 }
 
 int session_start(struct session *s, const struct session_config *c, session_event_fn on_event,
@@ -135,6 +144,7 @@ int session_poll(struct session *s)
 void session_flush(struct session *s)
 {
 	ring_drain(s->ring, 0);
+	s->next_cw_scan_ns = 0;
 	sweep(s, session_now_ns());
 }
 

@@ -38,6 +38,7 @@ struct session {
 	void *ctx;
 	uint64_t started_ns;
 	uint64_t next_sweep_ns;
+	uint64_t next_cw_scan_ns;
 	uint64_t tw_swept;         /* timewaits ended as killed by the sweep, not by BPF */
 	uint64_t close_wait_oldest_us;
 };
