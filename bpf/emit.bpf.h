@@ -28,12 +28,17 @@ static __always_inline void ev_from_conn(struct synfin_event *e, const struct co
 }
 
 /* A default submit costs ~3.8 us on this class of VM (self-IPI per wakeup, kernel.md §7);
- * user space drains on a short timer instead and is woken only when data piles up. */
+ * user space drains on a short timer instead and is woken only when data piles up: by the
+ * one record that carries the queue across cfg_wakeup_bytes, not by every record after it
+ * (a consumer that falls behind would otherwise make each submit pay for a wakeup). */
+#define EV_SLOT_BYTES (sizeof(struct synfin_event) + 8) /* + BPF_RINGBUF_HDR_SZ */
+
 static __always_inline void ev_submit(struct synfin_event *e)
 {
+	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes)
+	if (queued >= cfg_wakeup_bytes && queued < cfg_wakeup_bytes + EV_SLOT_BYTES)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
 }

@@ -72,10 +72,12 @@ static __always_inline int take_syn_seen(const struct sock *sk, struct syn_seen 
 
 	fill_tuple_key(&k, skc, skc_key_family(skc));
 	s = bpf_map_lookup_elem(&syns, &k);
-	if (!s)
+	if (!s || !s->ts_ns)
 		return 0;
 	*out = *s;
-	bpf_map_delete_elem(&syns, &k);
+	/* Consumed in place: a delete takes the LRU's lock, and the next request on this tuple
+	 * overwrites the entry at its first timer arm anyway. */
+	s->ts_ns = 0;
 	return 1;
 }
 
@@ -186,7 +188,9 @@ static __always_inline void on_connect_fail(const struct sock *sk, struct conn_s
 	e->reason = fail_reason(e->hs.sk_err);
 	ev_submit(e);
 out:
-	bpf_sk_storage_delete(&conns, (void *)sk);
+	/* The state stays until the kernel frees the socket (deleting costs more than it
+	 * saves); a reused socket starts afresh in conn_create. */
+	return;
 }
 
 /* tcp_retransmit_synack(listener, req): without timer hooks, the first SYN-ACK time is the

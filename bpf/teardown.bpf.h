@@ -29,7 +29,9 @@ static __always_inline void on_close(const struct sock *sk, struct conn_state *c
 	e->close.sk_err = err;
 	ev_submit(e);
 out:
-	bpf_sk_storage_delete(&conns, (void *)sk);
+	/* The state stays until the kernel frees the socket (deleting costs more than it
+	 * saves); a reused socket starts afresh in conn_create. */
+	return;
 }
 
 /* Any transition after ESTABLISHED of a socket synfin tracks. */

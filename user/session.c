@@ -155,7 +155,8 @@ void session_run_info(struct session *s, struct run_info *ri)
 	memset(ri, 0, sizeof(*ri));
 	ring_read_drops(loader_drops_fd(&s->loader), drops);
 	ri->lost = drops[SYNFIN_DROP_RINGBUF] + ring_bad_size(s->ring);
-	ri->untracked = drops[SYNFIN_DROP_STORAGE] + drops[SYNFIN_DROP_TWMAP];
+	ri->untracked = drops[SYNFIN_DROP_STORAGE] + drops[SYNFIN_DROP_TWMAP] +
+			drops[SYNFIN_DROP_CWMAP];
 	ri->duration_ms = (session_now_ns() - s->started_ns) / 1000000;
 	kstate_gauges(loader_gauges_fd(&s->loader), ri->gauges);
 	ri->gauges[TCP_TIME_WAIT_STATE] -= (int64_t)s->tw_swept;
