@@ -84,7 +84,9 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 	$(Q)$(MAKE) --no-print-directory integration
 
+# The peers it compares against are only installed for the benchmark, not for the tests.
 bench: deps
+	$(Q)SYNFIN_EXTRA_PACKAGES="libbpf-tools bpftrace curl" scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/storm
 	$(Q)tests/bench/run.sh
 
