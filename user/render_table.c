@@ -183,4 +183,19 @@ void table_summary(FILE *f, const struct summary *s, const struct run_info *ri)
 		snprintf(label, sizeof(label), "%s handshake latency", side_name(i));
 		table_log2_hist(f, &s->handshake[i], label);
 	}
+	for (i = 0; i < SYNFIN_TW_END_MAX; i++) {
+		if (!s->time_wait[i].count)
+			continue;
+		fputc('\n', f);
+		snprintf(label, sizeof(label), "TIME_WAIT duration, %s", tw_end_name(i));
+		table_log2_hist(f, &s->time_wait[i], label);
+	}
+	if (s->close_wait.count) {
+		fputc('\n', f);
+		table_log2_hist(f, &s->close_wait, "CLOSE_WAIT duration");
+	}
+	if (s->lifetime.count) {
+		fputc('\n', f);
+		table_log2_hist(f, &s->lifetime, "connection lifetime");
+	}
 }
