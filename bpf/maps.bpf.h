@@ -10,10 +10,10 @@ const volatile __u8 cfg_family = 0;      /* 4, 6 or 0 = both */
 /* Wake the consumer early once this much data waits; otherwise it drains on its timer. */
 const volatile __u64 cfg_wakeup_bytes = 1 << 20;
 
-/* Size is set by the loader (--ring-size); this is only the default. */
+/* Size is set by the loader (--ring-size, SESSION_RING_BYTES); this is only a placeholder. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20);
+	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
 /* One slot per enum synfin_drop: every path that could not record something. */

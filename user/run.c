@@ -53,7 +53,7 @@ static const struct opt_def run_opts[] = {
 	{ "baseline", required_argument, OPT_BASELINE, "FILE", "an earlier --report: print deltas, allow 'METRIC OP baseline * 1.2'" },
 	{ "settle", required_argument, OPT_SETTLE, "DURATION", "after CMD exits, keep collecting this long for closes in flight (default 200ms)" },
 	{ "quiet", no_argument, 'q', NULL, "no summary table: only failed assertions and errors" },
-	{ "ring-size", required_argument, OPT_RING_SIZE, "BYTES", "ring buffer size, power of two (default 4M)" },
+	{ "ring-size", required_argument, OPT_RING_SIZE, "BYTES", SESSION_RING_HELP },
 	{ "drain-ms", required_argument, OPT_DRAIN_MS, "MS", "drain the ring buffer this often (default 10)" },
 	{ "verbose", no_argument, 'v', NULL, "libbpf and verifier messages on stderr" },
 	{ 0 },
@@ -626,7 +626,7 @@ int run_main(int argc, char **argv)
 		return 1;
 	}
 	r->cfg = (struct session_config){
-		.load = { .ring_bytes = 4 << 20, .time_wait = true },
+		.load = { .ring_bytes = SESSION_RING_BYTES, .time_wait = true },
 		.drain_ms = 10,
 		/* the cgroup is new: no socket of it can exist before the start */
 		.no_seed = true,

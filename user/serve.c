@@ -62,7 +62,7 @@ static const struct opt_def serve_opts[] = {
 	{ "ipv4", no_argument, '4', NULL, "only IPv4 (including v4-mapped IPv6)" },
 	{ "ipv6", no_argument, '6', NULL, "only IPv6" },
 	{ "no-time-wait", no_argument, OPT_NO_TIME_WAIT, NULL, "don't attach the timer hooks: no TIME_WAIT records, estimated server latency" },
-	{ "ring-size", required_argument, OPT_RING_SIZE, "BYTES", "ring buffer size, power of two (default 4M)" },
+	{ "ring-size", required_argument, OPT_RING_SIZE, "BYTES", SESSION_RING_HELP },
 	{ "verbose", no_argument, 'v', NULL, "libbpf, verifier and HTTP server messages on stderr" },
 	{ 0 },
 };
@@ -429,7 +429,7 @@ int serve_main(int argc, char **argv)
 		.listen = DEFAULT_LISTEN,
 		.interval_s = DEFAULT_INTERVAL_S,
 		.cfg = {
-			.load = { .ring_bytes = 4 << 20, .time_wait = true },
+			.load = { .ring_bytes = SESSION_RING_BYTES, .time_wait = true },
 			.drain_ms = 10,
 		},
 		.lock = PTHREAD_MUTEX_INITIALIZER,

@@ -35,7 +35,7 @@ static const struct opt_def watch_opts[] = {
 	{ "duration", required_argument, 'd', "SECONDS", "stop after this long" },
 	{ "no-time-wait", no_argument, OPT_NO_TIME_WAIT, NULL, "don't attach the timer hooks: no TIME_WAIT records, estimated server latency" },
 	{ "close-wait-warn", required_argument, OPT_CLOSE_WAIT_WARN, "SECONDS", "warn when a socket sits in CLOSE_WAIT this long (default 30)" },
-	{ "ring-size", required_argument, OPT_RING_SIZE, "BYTES", "ring buffer size, power of two (default 4M)" },
+	{ "ring-size", required_argument, OPT_RING_SIZE, "BYTES", SESSION_RING_HELP },
 	{ "drain-ms", required_argument, OPT_DRAIN_MS, "MS", "drain the ring buffer this often (default 10)" },
 	{ "record", required_argument, OPT_RECORD, "FILE", "also append every raw record to FILE (replayable fixtures)" },
 	{ "verbose", no_argument, 'v', NULL, "libbpf and verifier messages on stderr" },
@@ -176,7 +176,7 @@ int watch_main(int argc, char **argv)
 {
 	struct watch w = {
 		.cfg = {
-			.load = { .ring_bytes = 4 << 20, .time_wait = true },
+			.load = { .ring_bytes = SESSION_RING_BYTES, .time_wait = true },
 			.drain_ms = 10,
 			.close_wait_warn_s = 30,
 		},
