@@ -76,6 +76,11 @@ struct {
 
 #define TW_HANDOVER_WINDOW_NS 1000000 /* same call path: microseconds in practice */
 
+/* When a timewait socket was last cancelled early: a new request looks for the timewait it
+ * may have replaced only shortly after one was (every SYN would pay a lookup otherwise). */
+__u64 tw_last_cancel_ns = 0;
+#define TW_CLAIM_WINDOW_NS 1000000000ULL
+
 /* Called at the full socket's X->CLOSE: was a timewait socket with its cookie scheduled on this
  * CPU just now? Then that record inherits the connection's pid/comm/side. */
 static __always_inline __u8 tw_handover_just_scheduled(const struct conn_state *cs, __u64 now)
@@ -247,6 +252,7 @@ static __always_inline void on_tw_timer_cancel(struct timer_list *t, __u64 now)
 	e->ev.tw.substate = tw->tw_substate;
 	if (bpf_map_update_elem(&tw_pending, &key, &now, BPF_ANY))
 		count_drop(SYNFIN_DROP_TWMAP);
+	tw_last_cancel_ns = now;
 	fill_tuple_key(&k, &tw->__tw_common, skc_key_family(&tw->__tw_common));
 	bpf_map_update_elem(&tw_cancelled, &k, &key, BPF_ANY);
 }
@@ -257,6 +263,8 @@ static __always_inline void tw_claim_by_tuple(const struct tuple_key *k, __u64 n
 	struct tw_entry *e;
 	__u64 *timer, key;
 
+	if (now - tw_last_cancel_ns > TW_CLAIM_WINDOW_NS)
+		return;
 	timer = bpf_map_lookup_elem(&tw_cancelled, k);
 	if (!timer)
 		return;
