@@ -161,3 +161,14 @@ void opts_help(FILE *f, const char *usage, const struct opt_def *defs)
 	}
 	fprintf(f, "  %-30s %s\n", "-h, --help", "show this help");
 }
+
+int opts_bad_value(const struct opt_def *defs, int key, const char *arg, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; defs[i].name; i++)
+		if (defs[i].key == key)
+			break;
+	snprintf(err, errlen, "invalid value '%s' for --%s", arg, defs[i].name ? defs[i].name : "?");
+	return -EINVAL;
+}

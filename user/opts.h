@@ -33,5 +33,8 @@ typedef int (*opt_apply_fn)(int key, const char *arg, void *ctx, char *err, size
 int opts_parse(int argc, char **argv, const struct opt_def *defs, opt_apply_fn apply, void *ctx,
 	       int *first_arg, char *err, size_t errlen);
 void opts_help(FILE *f, const char *usage, const struct opt_def *defs);
+/* Fills err with "invalid value 'ARG' for --NAME" (NAME looked up by key) and returns
+ * -EINVAL: the one wording every face uses for a value its parser refused. */
+int opts_bad_value(const struct opt_def *defs, int key, const char *arg, char *err, size_t errlen);
 
 #endif

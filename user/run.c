@@ -91,14 +91,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 
 static int bad_value(const char *arg, int key, char *err, size_t errlen)
 {
-	unsigned int i;
-
-	for (i = 0; run_opts[i].name; i++)
-		if (run_opts[i].key == key)
-			break;
-	snprintf(err, errlen, "invalid value '%s' for --%s", arg,
-		 run_opts[i].name ? run_opts[i].name : "?");
-	return -EINVAL;
+	return opts_bad_value(run_opts, key, arg, err, errlen);
 }
 
 static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errlen)

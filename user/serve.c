@@ -190,12 +190,7 @@ static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errl
 	snprintf(err, errlen, "unhandled option");
 	return -EINVAL;
 bad:
-	for (v = 0; serve_opts[v].name; v++)
-		if (serve_opts[v].key == key)
-			break;
-	snprintf(err, errlen, "invalid value '%s' for --%s", arg,
-		 serve_opts[v].name ? serve_opts[v].name : "?");
-	return -EINVAL;
+	return opts_bad_value(serve_opts, key, arg, err, errlen);
 }
 
 static void on_event(void *ctx, const struct synfin_event *e)

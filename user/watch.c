@@ -120,12 +120,7 @@ static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errl
 	snprintf(err, errlen, "unhandled option");
 	return -EINVAL;
 bad:
-	for (v = 0; watch_opts[v].name; v++)
-		if (watch_opts[v].key == key)
-			break;
-	snprintf(err, errlen, "invalid value '%s' for --%s", arg,
-		 watch_opts[v].name ? watch_opts[v].name : "?");
-	return -EINVAL;
+	return opts_bad_value(watch_opts, key, arg, err, errlen);
 }
 
 static int64_t wall_offset(void)
