@@ -131,18 +131,44 @@ void comm_to_str(char *out, const char *comm)
 	out[i] = '\0';
 }
 
+size_t json_escape(char *dst, size_t cap, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+	size_t n = 0;
+
+	for (p = (const unsigned char *)s; *p && n + 6 <= cap; p++) {
+		if (*p == '"' || *p == '\\') {
+			dst[n++] = '\\';
+			dst[n++] = (char)*p;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			memcpy(dst + n, "\\u00", 4);
+			dst[n + 4] = hex[*p >> 4];
+			dst[n + 5] = hex[*p & 15];
+			n += 6;
+		} else {
+			dst[n++] = (char)*p;
+		}
+	}
+	return n;
+}
+
 void json_string(FILE *f, const char *s)
 {
-	const unsigned char *p;
+	char buf[6 * 256];
+	size_t n;
 
 	fputc('"', f);
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
+	while (*s) {
+		/* at most 255 input bytes per round, so the escaped form always fits */
+		char part[256];
+		size_t len = strnlen(s, sizeof(part) - 1);
+
+		memcpy(part, s, len);
+		part[len] = '\0';
+		n = json_escape(buf, sizeof(buf), part);
+		fwrite(buf, 1, n, f);
+		s += len;
 	}
 	fputc('"', f);
 }

@@ -39,4 +39,7 @@ void comm_to_str(char *out, const char *comm);
 #include <stdio.h>
 /* Writes s as a JSON string literal (quotes, escapes, control characters as \u00XX). */
 void json_string(FILE *f, const char *s);
+/* The escaped body of s (no quotes) into dst; stops early rather than overflow cap.
+ * Returns the bytes written. */
+size_t json_escape(char *dst, size_t cap, const char *s);
 #endif

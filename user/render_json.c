@@ -1,77 +1,163 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <inttypes.h>
+#include <string.h>
 #include "format.h"
 #include "render.h"
 
-static void json_common(FILE *f, const struct synfin_event *e)
+/* One event line is built in a buffer and written once: fprintf per field cost more than
+ * everything else synfin does per event (make bench: watch CPU per 1k connections). */
+struct jb {
+	char buf[1024];
+	size_t n;
+};
+
+static void jb_lit(struct jb *j, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len > sizeof(j->buf) - j->n)
+		len = sizeof(j->buf) - j->n;
+	memcpy(j->buf + j->n, s, len);
+	j->n += len;
+}
+
+static void jb_u64(struct jb *j, uint64_t v)
+{
+	char tmp[20];
+	int i = 0;
+
+	do {
+		tmp[i++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (i > 0 && j->n < sizeof(j->buf))
+		j->buf[j->n++] = tmp[--i];
+}
+
+static void jb_i64(struct jb *j, int64_t v)
+{
+	if (v < 0) {
+		jb_lit(j, "-");
+		jb_u64(j, (uint64_t)0 - (uint64_t)v);
+	} else {
+		jb_u64(j, (uint64_t)v);
+	}
+}
+
+/* ,"key":value */
+static void jb_key(struct jb *j, const char *key)
+{
+	jb_lit(j, ",\"");
+	jb_lit(j, key);
+	jb_lit(j, "\":");
+}
+
+static void jb_key_u64(struct jb *j, const char *key, uint64_t v)
+{
+	jb_key(j, key);
+	jb_u64(j, v);
+}
+
+static void jb_key_name(struct jb *j, const char *key, const char *name)
+{
+	jb_key(j, key);
+	jb_lit(j, "\"");
+	jb_lit(j, name); /* names from format.c tables: no characters that need escaping */
+	jb_lit(j, "\"");
+}
+
+static void jb_key_bool(struct jb *j, const char *key, int v)
+{
+	jb_key(j, key);
+	jb_lit(j, v ? "true" : "false");
+}
+
+static void jb_str(struct jb *j, const char *s)
+{
+	jb_lit(j, "\"");
+	j->n += json_escape(j->buf + j->n, sizeof(j->buf) - j->n, s);
+	jb_lit(j, "\"");
+}
+
+static void jb_common(struct jb *j, const struct synfin_event *e)
 {
 	char addr[ADDR_STR_LEN], comm[SYNFIN_COMM_LEN + 1];
 
-	fprintf(f, "{\"type\":\"%s\",\"ts_ns\":%" PRIu64 ",", event_type_name(e->type),
-		(uint64_t)e->ts_ns);
+	jb_lit(j, "{\"type\":\"");
+	jb_lit(j, event_type_name(e->type));
+	jb_lit(j, "\"");
+	jb_key_u64(j, "ts_ns", e->ts_ns);
 	if (e->type == SYNFIN_EV_HANDSHAKE || e->type == SYNFIN_EV_CONNECT_FAIL ||
 	    e->type == SYNFIN_EV_CLOSE || e->type == SYNFIN_EV_TIME_WAIT)
-		fprintf(f, "\"side\":\"%s\",", side_name(e->side));
-	fprintf(f, "\"family\":%u,", e->id.family);
+		jb_key_name(j, "side", side_name(e->side));
+	jb_key_u64(j, "family", e->id.family);
 	format_addr(addr, sizeof(addr), e->id.family, e->id.laddr);
-	fprintf(f, "\"laddr\":\"%s\",\"lport\":%u,", addr, e->id.lport);
+	jb_key_name(j, "laddr", addr);
+	jb_key_u64(j, "lport", e->id.lport);
 	format_addr(addr, sizeof(addr), e->id.family, e->id.raddr);
-	fprintf(f, "\"raddr\":\"%s\",\"rport\":%u,", addr, e->id.rport);
-	fprintf(f, "\"netns\":%u,\"cookie\":%" PRIu64 ",", e->id.netns, (uint64_t)e->cookie);
+	jb_key_name(j, "raddr", addr);
+	jb_key_u64(j, "rport", e->id.rport);
+	jb_key_u64(j, "netns", e->id.netns);
+	jb_key_u64(j, "cookie", e->cookie);
 	if (e->flags & SYNFIN_F_NO_PID) {
-		fprintf(f, "\"pid\":null,\"comm\":null,");
+		jb_lit(j, ",\"pid\":null,\"comm\":null");
 	} else {
 		comm_to_str(comm, e->comm);
-		fprintf(f, "\"pid\":%u,\"comm\":", e->pid);
-		json_string(f, comm);
-		fputc(',', f);
+		jb_key_u64(j, "pid", e->pid);
+		jb_key(j, "comm");
+		jb_str(j, comm);
 	}
-	fprintf(f, "\"partial\":%s", e->flags & SYNFIN_F_PARTIAL ? "true" : "false");
+	jb_key_bool(j, "partial", e->flags & SYNFIN_F_PARTIAL);
 }
 
 void json_event(FILE *f, const struct synfin_event *e)
 {
+	struct jb j = { .n = 0 };
 	unsigned int i;
 	char buf[24];
 
-	json_common(f, e);
+	jb_common(&j, e);
 	switch (e->type) {
 	case SYNFIN_EV_HANDSHAKE:
-		fprintf(f, ",\"latency_us\":%" PRIu64 ",\"retransmits\":%u,\"estimated\":%s",
-			(uint64_t)e->hs.latency_us, e->hs.retransmits,
-			e->flags & SYNFIN_F_ESTIMATED ? "true" : "false");
+		jb_key_u64(&j, "latency_us", e->hs.latency_us);
+		jb_key_u64(&j, "retransmits", e->hs.retransmits);
+		jb_key_bool(&j, "estimated", e->flags & SYNFIN_F_ESTIMATED);
 		break;
 	case SYNFIN_EV_CONNECT_FAIL:
-		fprintf(f, ",\"latency_us\":%" PRIu64 ",\"retransmits\":%u,\"reason\":\"%s\",\"errno\":%d",
-			(uint64_t)e->hs.latency_us, e->hs.retransmits, fail_reason_name(e->reason),
-			e->hs.sk_err);
+		jb_key_u64(&j, "latency_us", e->hs.latency_us);
+		jb_key_u64(&j, "retransmits", e->hs.retransmits);
+		jb_key_name(&j, "reason", fail_reason_name(e->reason));
+		jb_key(&j, "errno");
+		jb_i64(&j, e->hs.sk_err);
 		break;
 	case SYNFIN_EV_CLOSE:
-		fprintf(f, ",\"initiator\":\"%s\",\"how\":\"%s\",\"last_state\":\"%s\"",
-			initiator_name(e->close.initiator), how_name(e->close.how),
-			tcp_state_name(e->close.last_state, buf, sizeof(buf)));
+		jb_key_name(&j, "initiator", initiator_name(e->close.initiator));
+		jb_key_name(&j, "how", how_name(e->close.how));
+		jb_key_name(&j, "last_state", tcp_state_name(e->close.last_state, buf, sizeof(buf)));
 		for (i = 0; i < SYNFIN_CS_MAX; i++)
-			fprintf(f, ",\"%s\":%" PRIu64, close_state_field(i), (uint64_t)e->close.state_us[i]);
+			jb_key_u64(&j, close_state_field(i), e->close.state_us[i]);
 		if (e->flags & SYNFIN_F_PARTIAL)
-			fprintf(f, ",\"lifetime_us\":null");
+			jb_lit(&j, ",\"lifetime_us\":null");
 		else
-			fprintf(f, ",\"lifetime_us\":%" PRIu64, (uint64_t)e->close.lifetime_us);
-		fprintf(f, ",\"bytes_acked\":%" PRIu64 ",\"bytes_received\":%" PRIu64
-			   ",\"time_wait\":%s,\"errno\":%d",
-			(uint64_t)e->close.bytes_acked, (uint64_t)e->close.bytes_received,
-			e->close.tw_handover ? "true" : "false", e->close.sk_err);
+			jb_key_u64(&j, "lifetime_us", e->close.lifetime_us);
+		jb_key_u64(&j, "bytes_acked", e->close.bytes_acked);
+		jb_key_u64(&j, "bytes_received", e->close.bytes_received);
+		jb_key_bool(&j, "time_wait", e->close.tw_handover);
+		jb_key(&j, "errno");
+		jb_i64(&j, e->close.sk_err);
 		break;
 	case SYNFIN_EV_TIME_WAIT:
-		fprintf(f, ",\"duration_us\":%" PRIu64 ",\"end\":\"%s\",\"substate\":\"%s\"",
-			(uint64_t)e->tw.duration_us, tw_end_name(e->tw.end),
-			tcp_state_name(e->tw.substate, buf, sizeof(buf)));
+		jb_key_u64(&j, "duration_us", e->tw.duration_us);
+		jb_key_name(&j, "end", tw_end_name(e->tw.end));
+		jb_key_name(&j, "substate", tcp_state_name(e->tw.substate, buf, sizeof(buf)));
 		break;
 	case SYNFIN_EV_STATE:
-		fprintf(f, ",\"old_state\":\"%s\"", tcp_state_name(e->st.old_state, buf, sizeof(buf)));
-		fprintf(f, ",\"new_state\":\"%s\"", tcp_state_name(e->st.new_state, buf, sizeof(buf)));
+		jb_key_name(&j, "old_state", tcp_state_name(e->st.old_state, buf, sizeof(buf)));
+		jb_key_name(&j, "new_state", tcp_state_name(e->st.new_state, buf, sizeof(buf)));
 		break;
 	}
-	fputs("}\n", f);
+	jb_lit(&j, "}\n");
+	fwrite(j.buf, 1, j.n, f);
 }
 
 static void json_hist(FILE *f, const char *name, const struct hist *h)
