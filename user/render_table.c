@@ -133,9 +133,11 @@ void table_summary(FILE *f, const struct summary *s, const struct run_info *ri)
 	for (i = 0; i < 2; i++) {
 		snprintf(label, sizeof(label), "handshakes %s", side_name(i));
 		quantile_line(f, label, &s->handshake[i]);
-		fprintf(f, "  %-22s %8" PRIu64 "   (%" PRIu64 " estimated)\n",
-			i ? "SYN-ACK retransmits" : "SYN retransmits", s->handshake_retransmits[i],
-			s->handshake_estimated[i]);
+		if (s->handshake_estimated[i])
+			fprintf(f, "  %-22s %8" PRIu64 "   (latency from the kernel's RTT fields)\n",
+				"  of which estimated", s->handshake_estimated[i]);
+		fprintf(f, "  %-22s %8" PRIu64 "\n", i ? "SYN-ACK retransmits" : "SYN retransmits",
+			s->handshake_retransmits[i]);
 	}
 	for (i = 0; i < SYNFIN_FAIL_REASON_MAX; i++) {
 		if (!s->connect_fail[i])
