@@ -41,8 +41,6 @@ enum {
 	OPT_PROM,
 	OPT_BASELINE,
 	OPT_SETTLE,
-	OPT_RING_SIZE,
-	OPT_DRAIN_MS,
 };
 
 static const struct opt_def run_opts[] = {
@@ -53,9 +51,7 @@ static const struct opt_def run_opts[] = {
 	{ "baseline", required_argument, OPT_BASELINE, "FILE", "an earlier --report: print deltas, allow 'METRIC OP baseline * 1.2'" },
 	{ "settle", required_argument, OPT_SETTLE, "DURATION", "after CMD exits, keep collecting this long for closes in flight (default 200ms)" },
 	{ "quiet", no_argument, 'q', NULL, "no summary table: only failed assertions and errors" },
-	{ "ring-size", required_argument, OPT_RING_SIZE, "BYTES", SESSION_RING_HELP },
-	{ "drain-ms", required_argument, OPT_DRAIN_MS, "MS", "drain the ring buffer this often (default 10)" },
-	{ "verbose", no_argument, 'v', NULL, "libbpf and verifier messages on stderr" },
+	SESSION_OPTS_TUNING,
 	{ 0 },
 };
 
@@ -97,8 +93,11 @@ static int bad_value(const char *arg, int key, char *err, size_t errlen)
 static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errlen)
 {
 	struct run *r = ctx;
-	uint64_t v;
+	int ret;
 
+	ret = session_apply_opt(&r->cfg, key, arg, err, errlen);
+	if (ret <= 0)
+		return ret;
 	switch (key) {
 	case 'a':
 		if (r->nasserts == MAX_ASSERTS) {
@@ -124,18 +123,6 @@ static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errl
 		return 0;
 	case 'q':
 		r->quiet = true;
-		return 0;
-	case OPT_RING_SIZE:
-		if (parse_size(arg, 4096, 1ULL << 30, &v) || (v & (v - 1)))
-			return bad_value(arg, key, err, errlen);
-		r->cfg.load.ring_bytes = v;
-		return 0;
-	case OPT_DRAIN_MS:
-		if (parse_u64(arg, 1, 1000, &r->cfg.drain_ms))
-			return bad_value(arg, key, err, errlen);
-		return 0;
-	case 'v':
-		r->cfg.load.verbose = true;
 		return 0;
 	}
 	snprintf(err, errlen, "unhandled option");
@@ -685,7 +672,11 @@ static int observe(struct run *r, char **cmd, int ncmd)
 		return 1;
 	}
 	r->cfg.load.cgroup = r->cgroup_id;
-	r->cfg.load.wakeup_bytes = r->cfg.load.ring_bytes / 4;
+	if (session_config_finish(&r->cfg, err, sizeof(err))) {
+		fprintf(stderr, "synfin: %s\n", err);
+		cgroup_remove(r);
+		return 1;
+	}
 	if (session_start(&s, &r->cfg, on_event, NULL, r, err, sizeof(err))) {
 		fprintf(stderr, "synfin: %s\n", err);
 		cgroup_remove(r);

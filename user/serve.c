@@ -48,8 +48,6 @@ enum {
 	OPT_INTERVAL,
 	OPT_BY_PORT,
 	OPT_MAX_SERIES,
-	OPT_NO_TIME_WAIT,
-	OPT_RING_SIZE,
 };
 
 static const struct opt_def serve_opts[] = {
@@ -58,12 +56,8 @@ static const struct opt_def serve_opts[] = {
 	{ "interval", required_argument, OPT_INTERVAL, "SECONDS", "rewrite the textfile this often (default 15); it is also written at exit" },
 	{ "by-port", no_argument, OPT_BY_PORT, NULL, "add a port label to the handshake metrics (server: listening port, client: remote port)" },
 	{ "max-series", required_argument, OPT_MAX_SERIES, "N", "with --by-port: at most N port series (default 100, max 1000), the rest port=\"other\"" },
-	{ "netns", required_argument, 'n', "PATH", "only this network namespace (/var/run/netns/NAME, /proc/PID/ns/net)" },
-	{ "ipv4", no_argument, '4', NULL, "only IPv4 (including v4-mapped IPv6)" },
-	{ "ipv6", no_argument, '6', NULL, "only IPv6" },
-	{ "no-time-wait", no_argument, OPT_NO_TIME_WAIT, NULL, "don't attach the timer hooks: no TIME_WAIT records, estimated server latency" },
-	{ "ring-size", required_argument, OPT_RING_SIZE, "BYTES", SESSION_RING_HELP },
-	{ "verbose", no_argument, 'v', NULL, "libbpf, verifier and HTTP server messages on stderr" },
+	SESSION_OPTS_FILTER,
+	SESSION_OPTS_TUNING, /* -v also logs the HTTP server's messages */
 	{ 0 },
 };
 
@@ -73,7 +67,6 @@ struct serve {
 	double interval_s;
 	bool by_port;
 	unsigned int max_series;
-	const char *netns_path;
 	bool verbose;
 	struct session_config cfg;
 
@@ -138,6 +131,13 @@ static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errl
 {
 	struct serve *sv = ctx;
 	uint64_t v;
+	int ret;
+
+	if (key == 'v')
+		sv->verbose = true;
+	ret = session_apply_opt(&sv->cfg, key, arg, err, errlen);
+	if (ret <= 0)
+		return ret;
 
 	switch (key) {
 	case 'l':
@@ -162,29 +162,6 @@ static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errl
 		if (parse_u64(arg, 1, PORT_SERIES_MAX, &v))
 			goto bad;
 		sv->max_series = (unsigned int)v;
-		return 0;
-	case 'n':
-		sv->netns_path = arg;
-		return 0;
-	case '4':
-	case '6':
-		if (sv->cfg.load.family && sv->cfg.load.family != key - '0') {
-			snprintf(err, errlen, "-4 and -6 exclude each other");
-			return -EINVAL;
-		}
-		sv->cfg.load.family = (uint8_t)(key - '0');
-		return 0;
-	case OPT_NO_TIME_WAIT:
-		sv->cfg.load.time_wait = false;
-		return 0;
-	case OPT_RING_SIZE:
-		if (parse_size(arg, 4096, 1ULL << 30, &v) || (v & (v - 1)))
-			goto bad;
-		sv->cfg.load.ring_bytes = v;
-		return 0;
-	case 'v':
-		sv->verbose = true;
-		sv->cfg.load.verbose = true;
 		return 0;
 	}
 	snprintf(err, errlen, "unhandled option");
@@ -465,8 +442,7 @@ int serve_main(int argc, char **argv)
 		fprintf(stderr, "synfin: %s (see 'synfin serve --help')\n", err);
 		return 2;
 	}
-	sv.cfg.load.wakeup_bytes = sv.cfg.load.ring_bytes / 4;
-	if (sv.netns_path && netns_inode(sv.netns_path, &sv.cfg.load.netns, err, sizeof(err))) {
+	if (session_config_finish(&sv.cfg, err, sizeof(err))) {
 		fprintf(stderr, "synfin: %s\n", err);
 		return 2;
 	}

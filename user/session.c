@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <bpf/bpf.h>
 #include "kstate.h"
+#include "netns.h"
+#include "opts.h"
 #include "ring.h"
 #include "session.h"
 
@@ -91,6 +94,53 @@ static void sweep(struct session *s, uint64_t now)
 		scan_close_waits(s, now);
 		s->next_cw_scan_ns = now + CLOSE_WAIT_SCAN_PERIOD_NS;
 	}
+}
+
+static const struct opt_def shared_opts[] = { SESSION_OPTS_FILTER, SESSION_OPTS_TUNING, { 0 } };
+
+int session_apply_opt(struct session_config *c, int key, const char *arg, char *err,
+		      size_t errlen)
+{
+	uint64_t v;
+
+	switch (key) {
+	case 'n':
+		c->netns_path = arg;
+		return 0;
+	case '4':
+	case '6':
+		if (c->load.family && c->load.family != key - '0') {
+			snprintf(err, errlen, "-4 and -6 exclude each other");
+			return -EINVAL;
+		}
+		c->load.family = (uint8_t)(key - '0');
+		return 0;
+	case SESSION_OPT_NO_TIME_WAIT:
+		c->load.time_wait = false;
+		return 0;
+	case SESSION_OPT_RING_SIZE:
+		if (parse_size(arg, 4096, 1ULL << 30, &v) || (v & (v - 1)))
+			return opts_bad_value(shared_opts, key, arg, err, errlen);
+		c->load.ring_bytes = v;
+		return 0;
+	case SESSION_OPT_DRAIN_MS:
+		if (parse_u64(arg, 1, 1000, &c->drain_ms))
+			return opts_bad_value(shared_opts, key, arg, err, errlen);
+		return 0;
+	case 'v':
+		c->load.verbose = true;
+		return 0;
+	}
+	return 1;
+}
+
+int session_config_finish(struct session_config *c, char *err, size_t errlen)
+{
+	/* Below the ring size, or the consumer would never be woken early. */
+	c->load.wakeup_bytes = c->load.ring_bytes / 4;
+	if (c->netns_path)
+		return netns_inode(c->netns_path, &c->load.netns, err, errlen);
+	return 0;
 }
 
 int session_start(struct session *s, const struct session_config *c, session_event_fn on_event,

@@ -20,6 +20,34 @@ typedef void (*session_warn_fn)(void *ctx, const struct synfin_event *e, uint64_
 #define SESSION_RING_BYTES (16u << 20)
 #define SESSION_RING_HELP "ring buffer size, power of two (default 16M)"
 
+/* Options every face shares; their keys sit above the faces' own. */
+enum {
+	SESSION_OPT_NO_TIME_WAIT = 0x1000,
+	SESSION_OPT_RING_SIZE,
+	SESSION_OPT_DRAIN_MS,
+};
+
+#define SESSION_OPTS_FILTER                                                                        \
+	{ "netns", required_argument, 'n', "PATH",                                                 \
+	  "only this network namespace (/var/run/netns/NAME, /proc/PID/ns/net)" },                 \
+	{ "ipv4", no_argument, '4', NULL, "only IPv4 (including v4-mapped IPv6)" },                \
+	{ "ipv6", no_argument, '6', NULL, "only IPv6" }
+
+#define SESSION_OPTS_TUNING                                                                        \
+	{ "no-time-wait", no_argument, SESSION_OPT_NO_TIME_WAIT, NULL,                             \
+	  "don't attach the timer hooks: no TIME_WAIT records, estimated server latency" },        \
+	{ "ring-size", required_argument, SESSION_OPT_RING_SIZE, "BYTES", SESSION_RING_HELP },     \
+	{ "drain-ms", required_argument, SESSION_OPT_DRAIN_MS, "MS",                               \
+	  "drain the ring buffer this often (default 10)" },                                       \
+	{ "verbose", no_argument, 'v', NULL, "libbpf and verifier messages on stderr" }
+
+struct session_config;
+/* Applies one of the shared options: 0, -EINVAL with err filled, or 1 when key is not one. */
+int session_apply_opt(struct session_config *c, int key, const char *arg, char *err,
+		      size_t errlen);
+/* After parsing: resolves --netns to its inode and derives the wakeup threshold. */
+int session_config_finish(struct session_config *c, char *err, size_t errlen);
+
 struct session_config {
 	struct loader_config load;
 	struct filter filter;

@@ -17,28 +17,20 @@
 #include "watch.h"
 
 enum {
-	OPT_NO_TIME_WAIT = 256,
-	OPT_RING_SIZE,
-	OPT_DRAIN_MS,
-	OPT_CLOSE_WAIT_WARN,
+	OPT_CLOSE_WAIT_WARN = 256,
 	OPT_PID,
 	OPT_RECORD,
 };
 
 static const struct opt_def watch_opts[] = {
 	{ "json", no_argument, 'j', NULL, "one JSON object per line instead of a table" },
-	{ "netns", required_argument, 'n', "PATH", "only this network namespace (/var/run/netns/NAME, /proc/PID/ns/net)" },
 	{ "port", required_argument, 'p', "N", "only connections with this local or remote port" },
 	{ "pid", required_argument, OPT_PID, "N", "only connections of this process (server side: the listener's owner)" },
-	{ "ipv4", no_argument, '4', NULL, "only IPv4 (including v4-mapped IPv6)" },
-	{ "ipv6", no_argument, '6', NULL, "only IPv6" },
 	{ "duration", required_argument, 'd', "SECONDS", "stop after this long" },
-	{ "no-time-wait", no_argument, OPT_NO_TIME_WAIT, NULL, "don't attach the timer hooks: no TIME_WAIT records, estimated server latency" },
 	{ "close-wait-warn", required_argument, OPT_CLOSE_WAIT_WARN, "SECONDS", "warn when a socket sits in CLOSE_WAIT this long (default 30)" },
-	{ "ring-size", required_argument, OPT_RING_SIZE, "BYTES", SESSION_RING_HELP },
-	{ "drain-ms", required_argument, OPT_DRAIN_MS, "MS", "drain the ring buffer this often (default 10)" },
 	{ "record", required_argument, OPT_RECORD, "FILE", "also append every raw record to FILE (replayable fixtures)" },
-	{ "verbose", no_argument, 'v', NULL, "libbpf and verifier messages on stderr" },
+	SESSION_OPTS_FILTER,
+	SESSION_OPTS_TUNING,
 	{ 0 },
 };
 
@@ -64,13 +56,14 @@ static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errl
 {
 	struct watch *w = ctx;
 	uint64_t v;
+	int ret;
 
+	ret = session_apply_opt(&w->cfg, key, arg, err, errlen);
+	if (ret <= 0)
+		return ret;
 	switch (key) {
 	case 'j':
 		w->json = true;
-		return 0;
-	case 'n':
-		w->cfg.netns_path = arg;
 		return 0;
 	case 'p':
 		if (parse_u64(arg, 1, 65535, &v))
@@ -82,39 +75,16 @@ static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errl
 			goto bad;
 		w->cfg.filter.pid = (uint32_t)v;
 		return 0;
-	case '4':
-	case '6':
-		if (w->cfg.load.family && w->cfg.load.family != key - '0') {
-			snprintf(err, errlen, "-4 and -6 exclude each other");
-			return -EINVAL;
-		}
-		w->cfg.load.family = (uint8_t)(key - '0');
-		return 0;
 	case 'd':
 		if (parse_seconds(arg, 365 * 24 * 3600.0, &w->duration_s))
 			goto bad;
-		return 0;
-	case OPT_NO_TIME_WAIT:
-		w->cfg.load.time_wait = false;
 		return 0;
 	case OPT_CLOSE_WAIT_WARN:
 		if (parse_seconds(arg, 365 * 24 * 3600.0, &w->cfg.close_wait_warn_s))
 			goto bad;
 		return 0;
-	case OPT_RING_SIZE:
-		if (parse_size(arg, 4096, 1ULL << 30, &v) || (v & (v - 1)))
-			goto bad;
-		w->cfg.load.ring_bytes = v;
-		return 0;
-	case OPT_DRAIN_MS:
-		if (parse_u64(arg, 1, 1000, &w->cfg.drain_ms))
-			goto bad;
-		return 0;
 	case OPT_RECORD:
 		w->record_path = arg;
-		return 0;
-	case 'v':
-		w->cfg.load.verbose = true;
 		return 0;
 	}
 	snprintf(err, errlen, "unhandled option");
@@ -197,9 +167,7 @@ int watch_main(int argc, char **argv)
 		fprintf(stderr, "synfin: unexpected argument '%s' (see 'synfin watch --help')\n", argv[first]);
 		return 2;
 	}
-	/* Below the ring size, or the consumer would never be woken early. */
-	w.cfg.load.wakeup_bytes = w.cfg.load.ring_bytes / 4;
-	if (w.cfg.netns_path && netns_inode(w.cfg.netns_path, &w.cfg.load.netns, err, sizeof(err))) {
+	if (session_config_finish(&w.cfg, err, sizeof(err))) {
 		fprintf(stderr, "synfin: %s\n", err);
 		return 2;
 	}
