@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "metrics.h"
@@ -501,8 +502,19 @@ int serve_main(int argc, char **argv)
 		fprintf(stderr, "synfin: writing %s every %g s\n", sv.textfile, sv.interval_s);
 	fprintf(stderr, "synfin: ready\n");
 	while (!stop_requested) {
-		while (__atomic_load_n(&sv.waiters, __ATOMIC_SEQ_CST) && !stop_requested)
-			pthread_cond_wait(&sv.idle, &sv.lock);
+		/* Timed, so a SIGINT that lands while a scrape holds us here still stops us
+		 * within 100 ms (pthread_cond_wait is not interrupted by signals). */
+		while (__atomic_load_n(&sv.waiters, __ATOMIC_SEQ_CST) && !stop_requested) {
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 100000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&sv.idle, &sv.lock, &until);
+		}
 		ret = session_poll(&sv.s);
 		if (ret < 0) {
 			fprintf(stderr, "synfin: reading the ring buffer failed: %s\n", strerror(-ret));
