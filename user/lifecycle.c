@@ -93,34 +93,6 @@ int summary_add(struct summary *s, const struct synfin_event *e)
 	return 0;
 }
 
-void summary_merge(struct summary *into, const struct summary *from)
-{
-	unsigned int i, j;
-
-	for (i = 0; i < SYNFIN_EV_TYPE_MAX; i++)
-		into->events[i] += from->events[i];
-	into->malformed += from->malformed;
-	for (i = 0; i < 2; i++) {
-		hist_merge(&into->handshake[i], &from->handshake[i]);
-		into->handshake_retransmits[i] += from->handshake_retransmits[i];
-		into->handshake_estimated[i] += from->handshake_estimated[i];
-	}
-	for (i = 0; i < SYNFIN_FAIL_REASON_MAX; i++)
-		into->connect_fail[i] += from->connect_fail[i];
-	into->connect_fail_retransmits += from->connect_fail_retransmits;
-	for (i = 0; i < SYNFIN_INIT_MAX; i++)
-		for (j = 0; j < SYNFIN_HOW_MAX; j++)
-			into->closes[i][j] += from->closes[i][j];
-	into->closes_partial += from->closes_partial;
-	hist_merge(&into->lifetime, &from->lifetime);
-	hist_merge(&into->close_wait, &from->close_wait);
-	for (i = 0; i < SYNFIN_TW_END_MAX; i++)
-		hist_merge(&into->time_wait[i], &from->time_wait[i]);
-	into->tw_live += from->tw_live;
-	if (from->tw_peak > into->tw_peak)
-		into->tw_peak = from->tw_peak;
-}
-
 bool tw_pending_resolve(const struct synfin_event *tw_start, uint64_t start_ns,
 			uint64_t cancel_ns, uint64_t now_ns, uint64_t grace_ns,
 			struct synfin_event *out)

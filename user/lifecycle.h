@@ -38,7 +38,6 @@ int lifecycle_validate(const struct synfin_event *e);
 bool lifecycle_wanted(const struct filter *f, const struct synfin_event *e);
 /* Validates and aggregates e; returns 0 or -EINVAL (then counted in malformed only). */
 int summary_add(struct summary *s, const struct synfin_event *e);
-void summary_merge(struct summary *into, const struct summary *from);
 
 /* A timewait entry cancelled early, with no re-arm or reuse following within grace_ns, was
  * killed (RST, ss -K): build its end record. Returns false while it may still be a re-arm. */

@@ -218,27 +218,3 @@ int loader_prog_count(const struct loader *l)
 		n++;
 	return n;
 }
-
-static struct bpf_program *prog_at(const struct loader *l, int i)
-{
-	struct bpf_program *p;
-
-	bpf_object__for_each_program(p, l->skel->obj)
-		if (i-- == 0)
-			return p;
-	return NULL;
-}
-
-const char *loader_prog_name(const struct loader *l, int i)
-{
-	struct bpf_program *p = prog_at(l, i);
-
-	return p ? bpf_program__name(p) : "?";
-}
-
-int loader_prog_fd(const struct loader *l, int i)
-{
-	struct bpf_program *p = prog_at(l, i);
-
-	return p ? bpf_program__fd(p) : -1;
-}

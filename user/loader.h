@@ -45,9 +45,7 @@ int loader_timewaits_fd(const struct loader *l);
 int loader_tw_pending_fd(const struct loader *l);
 int loader_close_waits_fd(const struct loader *l);
 
-/* BPF programs of the skeleton, for stats and checks: name and fd by index. */
+/* How many BPF programs the skeleton holds (synfin check reports it). */
 int loader_prog_count(const struct loader *l);
-const char *loader_prog_name(const struct loader *l, int i);
-int loader_prog_fd(const struct loader *l, int i);
 
 #endif

@@ -10,7 +10,6 @@
 #include <unistd.h>
 #include "format.h"
 #include "lifecycle.h"
-#include "netns.h"
 #include "opts.h"
 #include "render.h"
 #include "session.h"

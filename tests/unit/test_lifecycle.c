@@ -193,24 +193,6 @@ static void test_tw_pending_resolve(void **state)
 	assert_int_equal(out.tw.duration_us, 0);
 }
 
-static void test_merge_summaries(void **state)
-{
-	struct summary *a = new_summary(), *b = new_summary();
-	struct synfin_event e = valid_handshake();
-
-	(void)state;
-	summary_add(a, &e);
-	e.side = SYNFIN_SIDE_SERVER;
-	summary_add(b, &e);
-	b->tw_peak = 4;
-	summary_merge(a, b);
-	assert_int_equal(a->events[SYNFIN_EV_HANDSHAKE], 2);
-	assert_int_equal(a->handshake[SYNFIN_SIDE_SERVER].count, 1);
-	assert_int_equal(a->tw_peak, 4);
-	free(a);
-	free(b);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,7 +202,6 @@ int main(void)
 		cmocka_unit_test(test_time_wait_end_without_entry),
 		cmocka_unit_test(test_partial_close_has_no_lifetime),
 		cmocka_unit_test(test_tw_pending_resolve),
-		cmocka_unit_test(test_merge_summaries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
