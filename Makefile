@@ -17,7 +17,7 @@ LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
 CORE_SRCS := user/stats.c user/lifecycle.c user/opts.c user/format.c user/render_table.c \
 	user/render_json.c user/metrics.c user/render_prom.c \
 	user/assert_expr.c user/report_json.c user/report_html.c user/baseline.c
-APP_SRCS := $(CORE_SRCS) user/loader.c user/ring.c user/kstate.c user/session.c user/netns.c user/check.c user/watch.c \
+APP_SRCS := $(CORE_SRCS) user/loader.c user/bpf_log.c user/kernel_features.c user/calibrate.c user/ring.c user/kstate.c user/session.c user/netns.c user/check.c user/watch.c \
 	user/serve.c user/run.c user/main.c
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
@@ -44,17 +44,19 @@ synfin: $(APP_OBJS)
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/bpf $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/bpf/synfin.bpf.o: bpf/synfin.bpf.c vmlinux.h | $(OUTPUT)/bpf
+# synfin.bpf.c: the observer; probe.bpf.c: feature probes and handler calibration.
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(@:.o=.d) -MT $@ -I. -Iinclude -Ibpf -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
 
-$(OUTPUT)/synfin.skel.h: $(OUTPUT)/bpf/synfin.bpf.o
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name synfin_bpf > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-# Only the loader includes the skeleton; order-only so other objects don't wait for clang.
+# Only these include a skeleton; order-only so other objects don't wait for clang.
 $(OUTPUT)/user/loader.o: $(OUTPUT)/synfin.skel.h
+$(OUTPUT)/user/kernel_features.o: $(OUTPUT)/probe.skel.h
 $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@

@@ -3,6 +3,8 @@
 #ifndef SYNFIN_EMIT_BPF_H
 #define SYNFIN_EMIT_BPF_H
 
+#include "maps.bpf.h"
+
 static __always_inline struct synfin_event *ev_reserve(__u8 type, __u64 now)
 {
 	struct synfin_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -27,7 +29,7 @@ static __always_inline void ev_from_conn(struct synfin_event *e, const struct co
 	__builtin_memcpy(e->comm, cs->comm, SYNFIN_COMM_LEN);
 }
 
-/* A default submit costs ~3.8 us on this class of VM (self-IPI per wakeup, kernel.md §7);
+/* A default submit costs ~3.8 us on this class of VM (self-IPI per wakeup, docs/kernel-notes.md, "Cost per event");
  * user space drains on a short timer instead and is woken only when data piles up: by the
  * one record that carries the queue across cfg_wakeup_bytes, not by every record after it
  * (a consumer that falls behind would otherwise make each submit pay for a wakeup). */

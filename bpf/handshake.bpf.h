@@ -3,37 +3,43 @@
 #ifndef SYNFIN_HANDSHAKE_BPF_H
 #define SYNFIN_HANDSHAKE_BPF_H
 
+#include "maps.bpf.h"
+#include "sock_id.bpf.h"
+#include "emit.bpf.h"
+#include "timewait.bpf.h"
+
 /* Starts tracking sk if the user's filters want it: fresh state, the cookie generated now so
  * that the timewait socket inherits it (inet_twsk_alloc). NULL when filtered or full. */
 static __always_inline struct conn_state *conn_create(const struct sock *sk, __u64 now, __u8 side)
 {
+	const struct sock_common *skc = &sk->__sk_common;
 	struct conn_state *cs;
 	__u64 cgroup;
 
-	if (!skc_wanted(&sk->__sk_common))
+	if (!skc_wanted(skc, skc_netns(skc)))
 		return NULL;
 	cgroup = sk_cgroup_id(sk);
 	if (cfg_cgroup && cgroup != cfg_cgroup)
 		return NULL;
-	cs = bpf_sk_storage_get(&conns, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!cs) {
-		count_drop(SYNFIN_DROP_STORAGE);
+	cs = cs_create(sk);
+	if (!cs)
 		return NULL;
-	}
-	__builtin_memset(cs, 0, sizeof(*cs));
 	cs->start_ns = now;
 	cs->fsm.state_ns = now;
 	cs->side = side;
 	cs->cgroup = cgroup;
-	cs->cookie = bpf_get_socket_cookie((void *)sk);
+	cs->cookie = sk_cookie(sk);
 	return cs;
 }
 
 /* CLOSE->LISTEN runs in listen(): remember who listens, for every child it will accept. */
 static __always_inline void on_listen(const struct sock *sk)
 {
-	struct owner *o = bpf_sk_storage_get(&owners, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	struct owner *o;
 
+	if (!cfg_sk_storage)
+		return; /* nothing to clone into the children: server pid/comm stay unknown */
+	o = bpf_sk_storage_get(&owners, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!o) {
 		count_drop(SYNFIN_DROP_STORAGE);
 		return;
@@ -63,14 +69,16 @@ static __always_inline void on_connect_start(const struct sock *sk, __u64 now)
 	}
 }
 
-/* The request's first SYN arrival, moved from the syns map into the child's state. */
+/* The request's first SYN arrival, moved from the syns map into the child's state. Looked up
+ * at SYN_RECV->ESTABLISHED, where the child's 4-tuple is set on every kernel (see
+ * on_server_established). */
 static __always_inline int take_syn_seen(const struct sock *sk, struct syn_seen *out)
 {
 	const struct sock_common *skc = &sk->__sk_common;
 	struct tuple_key k;
 	struct syn_seen *s;
 
-	fill_tuple_key(&k, skc, skc_key_family(skc));
+	fill_tuple_key(&k, skc, skc_key_family(skc), skc_netns(skc));
 	s = bpf_map_lookup_elem(&syns, &k);
 	if (!s || !s->ts_ns)
 		return 0;
@@ -81,23 +89,13 @@ static __always_inline int take_syn_seen(const struct sock *sk, struct syn_seen 
 	return 1;
 }
 
-/* LISTEN->SYN_RECV: inet_csk_clone_lock() made the child (at the final ACK, softirq). */
-static __always_inline void on_child_created(const struct sock *sk, __u64 now)
+/* The listener's owner, cloned into the child by sk_clone_lock() (BPF_F_CLONE). */
+static __always_inline void take_owner(const struct sock *sk, struct conn_state *cs)
 {
-	struct conn_state *cs = conn_create(sk, now, SYNFIN_SIDE_SERVER);
-	struct syn_seen syn;
-	struct owner *o;
+	struct owner *o = NULL;
 
-	if (!cs)
-		return;
-	if (take_syn_seen(sk, &syn) && syn.ts_ns && syn.ts_ns <= now) {
-		cs->start_ns = syn.ts_ns;
-		if (!syn.exact)
-			cs->flags |= SYNFIN_F_ESTIMATED;
-	} else {
-		cs->start_ns = 0; /* resolved at ESTABLISHED from the child's own fields */
-	}
-	o = bpf_sk_storage_get(&owners, (void *)sk, 0, 0);
+	if (cfg_sk_storage)
+		o = bpf_sk_storage_get(&owners, (void *)sk, 0, 0);
 	if (o) {
 		cs->pid = o->pid;
 		__builtin_memcpy(cs->comm, o->comm, sizeof(cs->comm));
@@ -105,49 +103,79 @@ static __always_inline void on_child_created(const struct sock *sk, __u64 now)
 	} else {
 		cs->flags |= SYNFIN_F_NO_PID;
 	}
-	gauge_add(TCP_SYN_RECV, 1);
 }
 
-/* Server latency without a recorded SYN arrival: the kernel.md §2.3 recipe, from fields
- * tcp_create_openreq_child() and tcp_synack_rtt_meas() left in the child. */
+/* Server latency without a recorded SYN arrival, from fields tcp_create_openreq_child() and
+ * tcp_synack_rtt_meas() left in the child (docs/kernel-notes.md, "Server handshake"). */
 static __always_inline __u64 server_latency_estimate_us(const struct tcp_sock *tp)
 {
 	if (tp->total_retrans == 0 && tp->srtt_us)
 		return tp->srtt_us >> 3; /* SYN-ACK -> ACK, exact but without SYN -> SYN-ACK */
-	if (tp->total_rto)
-		return (__u64)tp->total_rto_time * 1000; /* ms, from the first SYN-ACK */
-	return 0;
+	return tp_rto_time_us(tp);
 }
 
-static __always_inline void on_established(const struct sock *sk, struct conn_state *cs,
-					   int oldstate, __u64 now)
+static __always_inline void emit_handshake(const struct sock *sk, const struct tcp_sock *tp,
+					   const struct conn_state *cs, __u64 latency_us, __u64 now)
 {
-	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
-	struct synfin_event *e;
-	__u64 latency_us;
+	struct synfin_event *e = ev_reserve(SYNFIN_EV_HANDSHAKE, now);
 
-	gauge_add(oldstate, -1);
-	gauge_add(TCP_ESTABLISHED, 1);
-	cs->fsm.state_ns = now;
-	if (!tp)
-		return;
-	if (cs->start_ns) {
-		latency_us = (now - cs->start_ns) / 1000;
-	} else {
-		latency_us = server_latency_estimate_us(tp);
-		cs->flags |= SYNFIN_F_ESTIMATED;
-		cs->start_ns = now - latency_us * 1000;
-	}
-	e = ev_reserve(SYNFIN_EV_HANDSHAKE, now);
 	if (!e)
 		return;
 	ev_from_conn(e, cs);
-	fill_id(&e->id, &sk->__sk_common, tp->inet_conn.icsk_inet.inet_sport);
+	fill_id(&e->id, &sk->__sk_common, tp->inet_conn.icsk_inet.inet_sport,
+		skc_netns(&sk->__sk_common));
 	e->hs.latency_us = latency_us;
 	e->hs.retransmits = tp->total_retrans;
 	ev_submit(e);
 }
 
+/* SYN_SENT->ESTABLISHED of a client synfin tracks since connect(). */
+static __always_inline void on_client_established(const struct sock *sk, struct conn_state *cs,
+						  __u64 now)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+
+	gauge_add(TCP_SYN_SENT, -1);
+	gauge_add(TCP_ESTABLISHED, 1);
+	cs->fsm.state_ns = now;
+	if (tp)
+		emit_handshake(sk, tp, cs, (now - cs->start_ns) / 1000, now);
+}
+
+/* SYN_RECV->ESTABLISHED: an accepted child starts being tracked here rather than at
+ * LISTEN->SYN_RECV, which runs microseconds earlier in the same softirq but, on kernels
+ * before the tracepoint moved to the end of inet_csk_clone_lock(), before the child had its
+ * ports and addresses: the filters and the SYN-arrival key need them (docs/kernel-notes.md,
+ * "Server handshake"). */
+static __always_inline void on_server_established(const struct sock *sk, __u64 now)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	struct conn_state *cs;
+	struct syn_seen syn;
+	__u64 latency_us;
+
+	if (!tp)
+		return;
+	cs = conn_create(sk, now, SYNFIN_SIDE_SERVER);
+	if (!cs)
+		return;
+	take_owner(sk, cs);
+	if (take_syn_seen(sk, &syn) && syn.ts_ns <= now) {
+		cs->start_ns = syn.ts_ns;
+		if (!syn.exact)
+			cs->flags |= SYNFIN_F_ESTIMATED;
+		latency_us = (now - syn.ts_ns) / 1000;
+	} else {
+		latency_us = server_latency_estimate_us(tp);
+		cs->flags |= SYNFIN_F_ESTIMATED;
+		cs->start_ns = now - latency_us * 1000;
+	}
+	gauge_add(TCP_ESTABLISHED, 1);
+	emit_handshake(sk, tp, cs, latency_us, now);
+}
+
+/* errno values are the kernel's (include/uapi/asm-generic/errno*.h), the same on every arch
+ * synfin builds for. */
 static __always_inline __u8 fail_reason(int err)
 {
 	switch (err) {
@@ -169,7 +197,8 @@ static __always_inline __u8 fail_reason(int err)
 	}
 }
 
-/* SYN_SENT->CLOSE. sk_err is read now: connect()/recv() consume it later (kernel.md §1.2). */
+/* SYN_SENT->CLOSE. sk_err is read now: connect() and recv() clear it when they report it
+ * (sock_error()). */
 static __always_inline void on_connect_fail(const struct sock *sk, struct conn_state *cs,
 					    __u64 now)
 {
@@ -179,36 +208,34 @@ static __always_inline void on_connect_fail(const struct sock *sk, struct conn_s
 	gauge_add(TCP_SYN_SENT, -1);
 	e = ev_reserve(SYNFIN_EV_CONNECT_FAIL, now);
 	if (!e)
-		goto out;
+		return;
 	ev_from_conn(e, cs);
-	fill_id(&e->id, &sk->__sk_common, sk_sport_be(sk));
+	fill_id(&e->id, &sk->__sk_common, sk_sport_be(sk), skc_netns(&sk->__sk_common));
 	e->hs.latency_us = (now - cs->start_ns) / 1000;
 	e->hs.retransmits = tp ? tp->total_retrans : 0;
 	e->hs.sk_err = sk->sk_err;
 	e->reason = fail_reason(e->hs.sk_err);
 	ev_submit(e);
-out:
-	/* The state stays until the kernel frees the socket (deleting costs more than it
-	 * saves); a reused socket starts afresh in conn_create. */
-	return;
 }
 
 /* tcp_retransmit_synack(listener, req): without timer hooks, the first SYN-ACK time is the
- * only request-side timestamp left for a handshake whose SYN was retransmitted (§2.3 case 3). */
+ * only request-side timestamp left for a handshake whose SYN was retransmitted (no child
+ * field has it: num_retrans > 0 with num_timeout == 0). req is the tracepoint's own. */
 static __always_inline void on_synack_retransmit(const struct request_sock *req)
 {
-	struct tcp_request_sock *treq;
+	const struct tcp_request_sock *treq = (const void *)req;
 	struct syn_seen seen = {}, *old;
 	struct tuple_key k;
 
 	if (req->num_retrans)
 		return; /* only the first retransmit: the entry is written once per request */
-	treq = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct tcp_request_sock));
-	fill_tuple_key(&k, &req->__req_common, req->rsk_ops->family);
+	fill_tuple_key(&k, &req->__req_common, req->rsk_ops->family,
+		       skc_netns(&req->__req_common));
 	old = bpf_map_lookup_elem(&syns, &k);
 	if (old && old->exact)
 		return;
-	seen.ts_ns = treq->snt_synack * 1000; /* tcp_clock_us(): same clock as ktime_get_ns */
+	/* tcp_clock_us(): the same clock as bpf_ktime_get_ns() */
+	seen.ts_ns = BPF_CORE_READ(treq, snt_synack) * 1000;
 	if (bpf_map_update_elem(&syns, &k, &seen, BPF_ANY))
 		count_drop(SYNFIN_DROP_SYNMAP);
 }
@@ -217,17 +244,22 @@ static __always_inline void on_synack_retransmit(const struct request_sock *req)
  * later arms come from reqsk_timer_handler after num_timeout++. */
 static __always_inline void on_request_timer_start(struct timer_list *t, __u64 now)
 {
-	struct request_sock *req;
+	const struct request_sock *req;
 	struct syn_seen seen = { .exact = 1 };
 	struct tuple_key k;
+	__u32 netns;
+	__u16 family;
 
-	req = bpf_rdonly_cast((void *)t - bpf_core_field_offset(struct request_sock, rsk_timer),
-			      bpf_core_type_id_kernel(struct request_sock));
-	if (req->num_timeout)
+	req = KOBJ_VIEW(struct request_sock,
+			(void *)t - bpf_core_field_offset(struct request_sock, rsk_timer),
+			KOBJ_SLOT_TIMER_START);
+	if (!req || req->num_timeout)
 		return;
-	if (cfg_netns && skc_netns(&req->__req_common) != cfg_netns)
+	netns = view_netns(&req->__req_common);
+	if (cfg_netns && netns != cfg_netns)
 		return;
-	fill_tuple_key(&k, &req->__req_common, req->rsk_ops->family);
+	family = BPF_CORE_READ(req, rsk_ops, family);
+	fill_tuple_key(&k, &req->__req_common, family, netns);
 	tw_claim_by_tuple(&k, now);
 	seen.ts_ns = now;
 	if (bpf_map_update_elem(&syns, &k, &seen, BPF_ANY))

@@ -3,6 +3,13 @@
 #ifndef SYNFIN_MAPS_BPF_H
 #define SYNFIN_MAPS_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "synfin/events.h"
+#include "synfin/conn_fsm.h"
+#include "synfin/maps.h"
+#include "compat.bpf.h"
+
 /* Filters, written by the loader into .rodata before load so the verifier prunes them. */
 const volatile __u32 cfg_netns = 0;      /* only this netns inode; 0 = all */
 const volatile __u64 cfg_cgroup = 0;     /* only sockets of this cgroup v2 id; 0 = all */
@@ -26,7 +33,6 @@ struct {
 
 /* Live gauges (sockets now in TIME_WAIT, CLOSE_WAIT, FIN_WAIT2...), indexed by kernel
  * TCP state number; per-CPU increments and decrements, summed by user space. */
-#define SYNFIN_GAUGE_SLOTS 16
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SYNFIN_GAUGE_SLOTS);
@@ -53,6 +59,16 @@ struct {
 	__type(key, int);
 	__type(value, struct conn_state);
 } conns SEC(".maps");
+
+/* The same state where SK_STORAGE is not usable in tracing programs (cfg_sk_storage = 0):
+ * keyed by the socket's address and deleted at CLOSE, the one transition every tracked
+ * socket makes before the kernel frees it. The loader shrinks it to 1 entry when unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SYNFIN_CONNS_BY_SK_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct conn_state);
+} conns_by_sk SEC(".maps");
 
 /* The process that called listen(). BPF_F_CLONE copies it into every accepted child in
  * sk_clone_lock(), so softirq-time server events name the server, not `current`. */
@@ -99,7 +115,7 @@ struct {
 } syns SEC(".maps");
 
 /* The connecting task per CPU: a timewait socket cancelled from inside that task's connect()
- * was reused by it (__inet_check_established runs synchronously in connect(), kernel.md §3.4). */
+ * was reused by it (__inet_check_established runs synchronously in connect()). */
 struct connecting {
 	__u64 ts_ns;
 	__u32 tid;
@@ -119,6 +135,47 @@ static __always_inline void count_drop(__u32 what)
 
 	if (n)
 		*n += 1;
+}
+
+/* Per-socket state, wherever this kernel lets synfin keep it (compat.bpf.h). */
+static __always_inline struct conn_state *cs_lookup(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	if (cfg_sk_storage)
+		return bpf_sk_storage_get(&conns, (void *)sk, 0, 0);
+	return bpf_map_lookup_elem(&conns_by_sk, &key);
+}
+
+/* Fresh, zeroed state for sk, replacing any left from an earlier use of the socket. */
+static __always_inline struct conn_state *cs_create(const struct sock *sk)
+{
+	static const struct conn_state zero;
+	struct conn_state *cs;
+	__u64 key = (__u64)sk;
+
+	if (cfg_sk_storage) {
+		cs = bpf_sk_storage_get(&conns, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (cs)
+			__builtin_memset(cs, 0, sizeof(*cs));
+	} else {
+		cs = NULL;
+		if (!bpf_map_update_elem(&conns_by_sk, &key, &zero, BPF_ANY))
+			cs = bpf_map_lookup_elem(&conns_by_sk, &key);
+	}
+	if (!cs)
+		count_drop(SYNFIN_DROP_STORAGE);
+	return cs;
+}
+
+/* At CLOSE. SK_STORAGE state stays until the kernel frees the socket: deleting it costs more
+ * than it saves, and a reused socket starts afresh in cs_create. */
+static __always_inline void cs_forget(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	if (!cfg_sk_storage)
+		bpf_map_delete_elem(&conns_by_sk, &key);
 }
 
 static __always_inline void gauge_add(__u32 state, __s64 delta)

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Sockets that existed before synfin attached: one pass of iter/tcp per network namespace
- * (the iterator walks only the netns it was created in, kernel.md §6) gives each one state,
+ * (the iterator walks only the netns of the task that created it) gives each one state,
  * flagged PARTIAL, so later transitions are tracked and durations start at the seed, never
  * at an invented time. Runs after the tracepoints are attached; sockets that already have
  * state (created since) are left alone.
  */
 #ifndef SYNFIN_SEED_BPF_H
 #define SYNFIN_SEED_BPF_H
+
+#include "maps.bpf.h"
+#include "sock_id.bpf.h"
+#include "timewait.bpf.h"
 
 /* Ephemeral ports (net.ipv4.ip_local_port_range default 32768-60999): a socket whose local
  * port is below that and remote port inside it was most likely accepted. A guess, so
@@ -25,15 +29,16 @@ static __always_inline void seed_timewait(struct tcp_timewait_sock *ttw, __u64 n
 	const struct sock_common *skc = &tw->__tw_common;
 	__u64 key = (__u64)&tw->tw_timer;
 	struct tw_entry fresh = {};
+	__u32 netns = skc_netns(skc);
 
-	if (!skc_wanted(skc) || bpf_map_lookup_elem(&timewaits, &key))
+	if (!skc_wanted(skc, netns) || bpf_map_lookup_elem(&timewaits, &key))
 		return;
 	fresh.start_ns = now;
 	fresh.ev.type = SYNFIN_EV_TIME_WAIT;
-	fresh.ev.cookie = bpf_get_socket_cookie(ttw);
+	fresh.ev.cookie = sk_cookie((const struct sock *)ttw); /* sock_common comes first */
 	fresh.ev.flags = SYNFIN_F_NO_PID | SYNFIN_F_PARTIAL;
 	fresh.ev.side = seed_guess_side(skc);
-	fill_id(&fresh.ev.id, skc, tw->tw_sport);
+	fill_id(&fresh.ev.id, skc, tw->tw_sport, netns);
 	if (bpf_map_update_elem(&timewaits, &key, &fresh, BPF_NOEXIST)) {
 		count_drop(SYNFIN_DROP_TWMAP);
 		return;
@@ -49,21 +54,18 @@ static __always_inline void seed_full(struct tcp_sock *tp, __u64 now)
 	struct conn_state *cs;
 	__u64 cgroup;
 
-	if (state == TCP_LISTEN || state == TCP_CLOSE || !skc_wanted(skc))
+	if (state == TCP_LISTEN || state == TCP_CLOSE || !skc_wanted(skc, skc_netns(skc)))
 		return;
 	cgroup = sk_cgroup_id(sk);
 	if (cfg_cgroup && cgroup != cfg_cgroup)
 		return;
-	if (bpf_sk_storage_get(&conns, sk, 0, 0))
+	if (cs_lookup(sk))
 		return; /* seen by the tracepoints since they attached */
-	cs = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!cs) {
-		count_drop(SYNFIN_DROP_STORAGE);
+	cs = cs_create(sk);
+	if (!cs)
 		return;
-	}
-	__builtin_memset(cs, 0, sizeof(*cs));
 	conn_fsm_seed(&cs->fsm, state, now);
-	cs->cookie = bpf_get_socket_cookie(sk);
+	cs->cookie = sk_cookie(sk);
 	cs->cgroup = cgroup;
 	cs->side = seed_guess_side(skc);
 	cs->flags = SYNFIN_F_PARTIAL | SYNFIN_F_NO_PID;

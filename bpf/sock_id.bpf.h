@@ -3,14 +3,15 @@
 #ifndef SYNFIN_SOCK_ID_BPF_H
 #define SYNFIN_SOCK_ID_BPF_H
 
+#include <bpf/bpf_endian.h>
+#include "maps.bpf.h"
+
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 
-/* Typeless: view an untrusted kernel pointer (from container_of on a timer) as a BTF type,
- * so the same direct-load code reads full sockets and mini-sockets. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
+/* Only for sockets the tracepoint hands over (trusted pointers); a view of an object behind
+ * a timer takes view_netns() (compat.bpf.h). */
 static __always_inline __u32 skc_netns(const struct sock_common *skc)
 {
 	return skc->skc_net.net->ns.inum;
@@ -23,13 +24,14 @@ static __always_inline int v6_is_v4mapped(const __u8 *a)
 }
 
 /* Fills id from skc. sport_be: the local port in network order, which the caller takes from
- * inet_sport for full sockets because skc_num is already 0 at X->CLOSE (kernel.md §3.7). */
+ * inet_sport for full sockets because skc_num is already 0 at X->CLOSE (__inet_put_port()
+ * clears it before tcp_set_state(TCP_CLOSE) traces). netns: skc_netns() or view_netns(). */
 static __always_inline void fill_id(struct synfin_conn_id *id, const struct sock_common *skc,
-				    __u16 sport_be)
+				    __u16 sport_be, __u32 netns)
 {
 	id->lport = bpf_ntohs(sport_be);
 	id->rport = bpf_ntohs(skc->skc_dport);
-	id->netns = skc_netns(skc);
+	id->netns = netns;
 	if (skc->skc_family == AF_INET6) {
 		__builtin_memcpy(id->laddr, &skc->skc_v6_rcv_saddr, 16);
 		__builtin_memcpy(id->raddr, &skc->skc_v6_daddr, 16);
@@ -66,13 +68,6 @@ static __always_inline __u16 sk_sport_be(const struct sock *sk)
 	return tp ? tp->inet_conn.icsk_inet.inet_sport : bpf_htons(sk->__sk_common.skc_num);
 }
 
-static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
-{
-	struct cgroup *cg = sk->sk_cgrp_data.cgroup;
-
-	return cg ? cg->kn->id : 0;
-}
-
 /* A v4 connection on an AF_INET6 socket (dual-stack listener's child, its timewait socket)
  * has v4-mapped addresses and valid v4 fields, while its request is keyed by rsk_ops->family
  * = AF_INET: normalize so all three meet in one key. */
@@ -85,10 +80,10 @@ static __always_inline __u16 skc_key_family(const struct sock_common *skc)
 
 /* family: the caller's view (a request's rsk_ops->family, a child's normalized family). */
 static __always_inline void fill_tuple_key(struct tuple_key *k, const struct sock_common *skc,
-					   __u16 family)
+					   __u16 family, __u32 netns)
 {
 	__builtin_memset(k, 0, sizeof(*k));
-	k->netns = skc_netns(skc);
+	k->netns = netns;
 	k->family = family;
 	k->lport = skc->skc_num;
 	k->rport = skc->skc_dport;
@@ -102,9 +97,9 @@ static __always_inline void fill_tuple_key(struct tuple_key *k, const struct soc
 }
 
 /* The user's netns/family filters, checked where synfin starts tracking a socket. */
-static __always_inline int skc_wanted(const struct sock_common *skc)
+static __always_inline int skc_wanted(const struct sock_common *skc, __u32 netns)
 {
-	if (cfg_netns && skc_netns(skc) != cfg_netns)
+	if (cfg_netns && netns != cfg_netns)
 		return 0;
 	if (cfg_family && skc_user_family(skc) != cfg_family)
 		return 0;

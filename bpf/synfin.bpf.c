@@ -2,19 +2,13 @@
 /*
  * synfin's kernel side: tp_btf programs only (no kprobes/fentry on hardened kernels, no
  * tracefs needed). Each SEC() wrapper hands its arguments to one handler; the handlers live
- * in the bpf/ headers by concern and share the maps of maps.bpf.h.
+ * in the bpf/ headers by concern and share the maps of maps.bpf.h. What differs between
+ * kernels is chosen in compat.bpf.h, by features the loader probed.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
-#include <bpf/bpf_endian.h>
-#include "synfin/events.h"
-#include "synfin/conn_fsm.h"
 #include "maps.bpf.h"
-#include "sock_id.bpf.h"
-#include "emit.bpf.h"
-#include "timewait.bpf.h"
 #include "handshake.bpf.h"
 #include "teardown.bpf.h"
 #include "seed.bpf.h"
@@ -36,20 +30,27 @@ static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
 		on_connect_start(sk, bpf_ktime_get_ns());
 		return 0;
 	case TCP_SYN_RECV:
-		if (oldstate == TCP_LISTEN)
-			on_child_created(sk, bpf_ktime_get_ns());
-		return 0;
+		return 0; /* a child: tracked from its ESTABLISHED on (on_server_established) */
+	case TCP_ESTABLISHED:
+		if (oldstate == TCP_SYN_RECV) {
+			on_server_established(sk, bpf_ktime_get_ns());
+			return 0;
+		}
 	}
-	cs = bpf_sk_storage_get(&conns, (void *)sk, 0, 0);
+	cs = cs_lookup(sk);
 	if (!cs)
 		return 0; /* not tracked: filtered out, or opened before synfin started */
 	now = bpf_ktime_get_ns(); /* ~60 ns in a KVM guest: only for sockets we track */
-	if (newstate == TCP_ESTABLISHED && (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV))
-		on_established(sk, cs, oldstate, now);
-	else if (oldstate == TCP_SYN_SENT && newstate == TCP_CLOSE)
+	if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT) {
+		on_client_established(sk, cs, now);
+	} else if (oldstate == TCP_SYN_SENT && newstate == TCP_CLOSE) {
 		on_connect_fail(sk, cs, now);
-	else
+		cs_forget(sk);
+	} else {
 		on_teardown_step(sk, cs, oldstate, newstate, now);
+		if (newstate == TCP_CLOSE)
+			cs_forget(sk);
+	}
 	return 0;
 }
 
@@ -67,15 +68,15 @@ int BPF_PROG(synfin_synack_rtx, const struct sock *sk, const struct request_sock
 }
 
 /* Fires for every kernel timer: the handler-address test comes first and is all most
- * invocations pay. */
+ * invocations pay. An unknown address (0) matches nothing. */
 SEC("tp_btf/timer_start")
 int BPF_PROG(synfin_timer_start, struct timer_list *t, unsigned long expires)
 {
-	void *fn = t->function;
+	__u64 fn = (__u64)t->function;
 
-	if (fn == &tw_timer_handler && fn)
+	if (fn == cfg_tw_timer_fn && fn)
 		on_tw_timer_start(t, bpf_ktime_get_ns());
-	else if (fn == &reqsk_timer_handler && fn)
+	else if (fn == cfg_reqsk_timer_fn && fn)
 		on_request_timer_start(t, bpf_ktime_get_ns());
 	return 0;
 }
@@ -83,9 +84,9 @@ int BPF_PROG(synfin_timer_start, struct timer_list *t, unsigned long expires)
 SEC("tp_btf/timer_cancel")
 int BPF_PROG(synfin_timer_cancel, struct timer_list *t)
 {
-	void *fn = t->function;
+	__u64 fn = (__u64)t->function;
 
-	if (fn == &tw_timer_handler && fn)
+	if (fn == cfg_tw_timer_fn && fn)
 		on_tw_timer_cancel(t, bpf_ktime_get_ns());
 	return 0;
 }

@@ -3,6 +3,11 @@
 #ifndef SYNFIN_TEARDOWN_BPF_H
 #define SYNFIN_TEARDOWN_BPF_H
 
+#include "maps.bpf.h"
+#include "sock_id.bpf.h"
+#include "emit.bpf.h"
+#include "timewait.bpf.h"
+
 static __always_inline void on_close(const struct sock *sk, struct conn_state *cs, int oldstate,
 				     __u64 now)
 {
@@ -12,9 +17,9 @@ static __always_inline void on_close(const struct sock *sk, struct conn_state *c
 
 	e = ev_reserve(SYNFIN_EV_CLOSE, now);
 	if (!e)
-		goto out;
+		return;
 	ev_from_conn(e, cs);
-	fill_id(&e->id, &sk->__sk_common, sk_sport_be(sk));
+	fill_id(&e->id, &sk->__sk_common, sk_sport_be(sk), skc_netns(&sk->__sk_common));
 	if (!(cs->flags & SYNFIN_F_PARTIAL))
 		e->close.lifetime_us = (now - cs->start_ns) / 1000;
 	if (tp) {
@@ -25,13 +30,9 @@ static __always_inline void on_close(const struct sock *sk, struct conn_state *c
 	e->close.initiator = cs->fsm.initiator;
 	e->close.how = cs->fsm.how;
 	e->close.last_state = oldstate;
-	e->close.tw_handover = tw_handover_just_scheduled(cs, now);
+	e->close.tw_handover = tw_handover_just_scheduled(cs, &e->id, now);
 	e->close.sk_err = err;
 	ev_submit(e);
-out:
-	/* The state stays until the kernel frees the socket (deleting costs more than it
-	 * saves); a reused socket starts afresh in conn_create. */
-	return;
 }
 
 /* Any transition after ESTABLISHED of a socket synfin tracks. */
@@ -43,7 +44,7 @@ static __always_inline void on_teardown_step(const struct sock *sk, struct conn_
 	if (newstate == TCP_CLOSE_WAIT)
 		close_wait_enter(sk, cs, now);
 	else if (oldstate == TCP_CLOSE_WAIT)
-		close_wait_leave(cs);
+		close_wait_leave(sk);
 	if (newstate == TCP_CLOSE) {
 		on_close(sk, cs, oldstate, now);
 		return;

@@ -3,20 +3,14 @@
  * TIME_WAIT and CLOSE_WAIT lifetimes. The kernel moves a closing connection into a
  * timewait mini-socket that no state tracepoint shows (tcp_time_wait() in
  * net/ipv4/tcp_minisocks.c), so its life is followed through the timer tracepoints on
- * tw->tw_timer, filtered on the handler's address (kernel.md §3).
+ * tw->tw_timer, filtered on the handler's address (docs/kernel-notes.md, "TIME_WAIT").
  */
 #ifndef SYNFIN_TIMEWAIT_BPF_H
 #define SYNFIN_TIMEWAIT_BPF_H
 
-/* Weak: a kernel without these symbols loads, and the timer hooks then match nothing. */
-extern const void tw_timer_handler __ksym __weak;
-extern const void reqsk_timer_handler __ksym __weak;
-
-struct tw_entry {
-	__u64 start_ns;  /* timer first armed: the timewait socket was scheduled */
-	__u64 cancel_ns; /* early cancel not yet explained: a re-arm or a kill (user space sweeps) */
-	struct synfin_event ev; /* the TIME_WAIT record, prefilled at start */
-};
+#include "maps.bpf.h"
+#include "sock_id.bpf.h"
+#include "emit.bpf.h"
 
 /* Keyed by the timer's address: unique while the timer lives, and every end deletes it.
  * Sized like the kernel's default net.ipv4.tcp_max_tw_buckets (262144); allocated lazily. */
@@ -49,11 +43,14 @@ struct {
 } tw_cancelled SEC(".maps");
 
 /* The timewait socket this CPU just scheduled: tcp_time_wait() arms its timer a few
- * microseconds before tcp_done() traces FIN_WAIT2/CLOSING->CLOSE of the full socket. */
+ * microseconds before tcp_done() traces FIN_WAIT2/CLOSING->CLOSE of the full socket. Matched
+ * by netns and ports, which every kernel fills in both sockets (the cookie may be 0). */
 struct tw_mark {
-	__u64 cookie;
 	__u64 ts_ns;
 	__u64 timer;
+	__u32 netns;
+	__u16 lport;
+	__u16 rport;
 };
 
 struct {
@@ -63,8 +60,10 @@ struct {
 	__type(value, struct tw_mark);
 } tw_marks SEC(".maps");
 
-/* Sockets now in CLOSE_WAIT, for the oldest age and the forgotten-close() warning.
- * The value is a STATE record whose ts_ns is the CLOSE_WAIT entry time. Preallocated: every
+/* Sockets now in CLOSE_WAIT, for the oldest age and the forgotten-close() warning, keyed by
+ * the socket's address (unique while it lives; the cookie may be 0 where tracing programs
+ * cannot generate one). The value is a STATE record whose ts_ns is the CLOSE_WAIT entry
+ * time. Preallocated: every
  * passive close passes through here, and a kmalloc per entry doubled its cost. 16384 open
  * CLOSE_WAITs (3.7 MB) is a leak already; beyond it the overflow is counted (untracked). */
 struct {
@@ -81,19 +80,24 @@ struct {
 __u64 tw_last_cancel_ns = 0;
 #define TW_CLAIM_WINDOW_NS 1000000000ULL
 
-/* Called at the full socket's X->CLOSE: was a timewait socket with its cookie scheduled on this
- * CPU just now? Then that record inherits the connection's pid/comm/side. */
-static __always_inline __u8 tw_handover_just_scheduled(const struct conn_state *cs, __u64 now)
+/* Called at the full socket's X->CLOSE with its record's id: was a timewait socket of the same
+ * connection scheduled on this CPU just now? Then that record inherits the connection's
+ * pid/comm/side/cookie. */
+static __always_inline __u8 tw_handover_just_scheduled(const struct conn_state *cs,
+						       const struct synfin_conn_id *id, __u64 now)
 {
 	struct tw_mark *m;
 	struct tw_entry *tw;
 	__u32 zero = 0;
+	__u64 key;
 
 	m = bpf_map_lookup_elem(&tw_marks, &zero);
-	if (!m || !cs->cookie || m->cookie != cs->cookie || now - m->ts_ns > TW_HANDOVER_WINDOW_NS)
+	if (!m || !m->timer || m->netns != id->netns || m->lport != id->lport ||
+	    m->rport != id->rport || now - m->ts_ns > TW_HANDOVER_WINDOW_NS)
 		return 0;
-	m->cookie = 0;
-	tw = bpf_map_lookup_elem(&timewaits, &m->timer);
+	key = m->timer;
+	m->timer = 0;
+	tw = bpf_map_lookup_elem(&timewaits, &key);
 	if (tw) {
 		__u8 substate = tw->ev.tw.substate;
 
@@ -107,27 +111,32 @@ static __always_inline void close_wait_enter(const struct sock *sk, const struct
 					     __u64 now)
 {
 	struct synfin_event ev = {};
+	__u64 key = (__u64)sk;
 
 	ev.type = SYNFIN_EV_STATE;
 	ev.ts_ns = now;
 	ev_from_conn(&ev, cs);
-	fill_id(&ev.id, &sk->__sk_common, sk_sport_be(sk));
+	fill_id(&ev.id, &sk->__sk_common, sk_sport_be(sk), skc_netns(&sk->__sk_common));
 	ev.st.old_state = TCP_ESTABLISHED;
 	ev.st.new_state = TCP_CLOSE_WAIT;
-	if (bpf_map_update_elem(&close_waits, &cs->cookie, &ev, BPF_ANY))
+	if (bpf_map_update_elem(&close_waits, &key, &ev, BPF_ANY))
 		count_drop(SYNFIN_DROP_CWMAP);
 }
 
-static __always_inline void close_wait_leave(const struct conn_state *cs)
+static __always_inline void close_wait_leave(const struct sock *sk)
 {
-	bpf_map_delete_elem(&close_waits, &cs->cookie);
+	__u64 key = (__u64)sk;
+
+	bpf_map_delete_elem(&close_waits, &key);
 }
 
-static __always_inline struct inet_timewait_sock *tw_of_timer(struct timer_list *t)
+/* The timewait socket that owns timer t (container_of), as a view (compat.bpf.h). */
+static __always_inline const struct inet_timewait_sock *tw_of_timer(struct timer_list *t,
+								    __u32 slot)
 {
-	return bpf_rdonly_cast((void *)t - bpf_core_field_offset(struct inet_timewait_sock,
-								 tw_timer),
-			       bpf_core_type_id_kernel(struct inet_timewait_sock));
+	return KOBJ_VIEW(struct inet_timewait_sock,
+			 (void *)t - bpf_core_field_offset(struct inet_timewait_sock, tw_timer),
+			 slot);
 }
 
 static __always_inline void tw_emit_end(struct tw_entry *tw, __u64 key, __u8 end, __u8 substate,
@@ -155,13 +164,16 @@ static __always_inline void tw_emit_end(struct tw_entry *tw, __u64 key, __u8 end
 
 static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now)
 {
-	struct inet_timewait_sock *tw = tw_of_timer(t);
-	const struct sock_common *skc = &tw->__tw_common;
+	const struct inet_timewait_sock *tw = tw_of_timer(t, KOBJ_SLOT_TIMER_START);
+	const struct sock_common *skc;
 	__u64 key = (__u64)t;
 	struct tw_entry *old, fresh = {};
 	struct tw_mark *m;
-	__u32 zero = 0;
+	__u32 zero = 0, netns;
 
+	if (!tw)
+		return;
+	skc = &tw->__tw_common;
 	old = bpf_map_lookup_elem(&timewaits, &key);
 	if (old) {
 		if (old->cancel_ns && now - old->cancel_ns < TW_REARM_WINDOW_NS &&
@@ -180,13 +192,14 @@ static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now)
 			bpf_map_delete_elem(&timewaits, &key);
 		}
 	}
-	if (!skc_wanted(skc))
+	netns = view_netns(skc);
+	if (!skc_wanted(skc, netns))
 		return;
 	fresh.start_ns = now;
 	fresh.ev.type = SYNFIN_EV_TIME_WAIT;
 	fresh.ev.cookie = skc->skc_cookie.counter;
 	fresh.ev.flags = SYNFIN_F_NO_PID;
-	fill_id(&fresh.ev.id, skc, tw->tw_sport);
+	fill_id(&fresh.ev.id, skc, tw->tw_sport, netns);
 	if (bpf_map_update_elem(&timewaits, &key, &fresh, BPF_NOEXIST)) {
 		count_drop(SYNFIN_DROP_TWMAP);
 		return;
@@ -194,23 +207,12 @@ static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now)
 	gauge_add(TCP_TIME_WAIT, 1);
 	m = bpf_map_lookup_elem(&tw_marks, &zero);
 	if (m) {
-		m->cookie = fresh.ev.cookie;
 		m->ts_ns = now;
 		m->timer = key;
+		m->netns = netns;
+		m->lport = fresh.ev.id.lport;
+		m->rport = fresh.ev.id.rport;
 	}
-}
-
-/* check_net(): a dying namespace has dropped its last counted reference; cleanup_net() then
- * purges its timewait sockets (inet_twsk_purge). The refcount moved in 6.18 (__ns_ref). */
-struct ns_common___old {
-	refcount_t count;
-};
-
-static __always_inline int net_dismantling(const struct net *net)
-{
-	if (bpf_core_field_exists(net->ns.__ns_ref))
-		return net->ns.__ns_ref.refs.counter == 0;
-	return ((struct ns_common___old *)&net->ns)->count.refs.counter == 0;
 }
 
 static __always_inline int cancelled_by_our_connect(__u64 now)
@@ -224,7 +226,7 @@ static __always_inline int cancelled_by_our_connect(__u64 now)
 
 static __always_inline void on_tw_timer_cancel(struct timer_list *t, __u64 now)
 {
-	struct inet_timewait_sock *tw;
+	const struct inet_timewait_sock *tw;
 	__u64 key = (__u64)t;
 	struct tw_entry *e;
 	struct tuple_key k;
@@ -232,7 +234,9 @@ static __always_inline void on_tw_timer_cancel(struct timer_list *t, __u64 now)
 	e = bpf_map_lookup_elem(&timewaits, &key);
 	if (!e)
 		return;
-	tw = tw_of_timer(t);
+	tw = tw_of_timer(t, KOBJ_SLOT_TIMER_CANCEL);
+	if (!tw)
+		return;
 	/* expire_timers() detaches (and traces the cancel) before it runs the handler. */
 	if ((__s64)(bpf_jiffies64() - t->expires) >= 0) {
 		tw_emit_end(e, key, SYNFIN_TW_EXPIRED, tw->tw_substate, now);
@@ -253,7 +257,7 @@ static __always_inline void on_tw_timer_cancel(struct timer_list *t, __u64 now)
 	if (bpf_map_update_elem(&tw_pending, &key, &now, BPF_ANY))
 		count_drop(SYNFIN_DROP_TWMAP);
 	tw_last_cancel_ns = now;
-	fill_tuple_key(&k, &tw->__tw_common, skc_key_family(&tw->__tw_common));
+	fill_tuple_key(&k, &tw->__tw_common, skc_key_family(&tw->__tw_common), e->ev.id.netns);
 	bpf_map_update_elem(&tw_cancelled, &k, &key, BPF_ANY);
 }
 

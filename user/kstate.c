@@ -7,13 +7,6 @@
 #include "kstate.h"
 #include "lifecycle.h"
 
-/* Mirrors struct tw_entry in bpf/timewait.bpf.h: map values are read whole. */
-struct tw_entry {
-	__u64 start_ns;
-	__u64 cancel_ns;
-	struct synfin_event ev;
-};
-
 int kstate_percpu_sum(int fd, unsigned int nkeys, int64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -37,12 +30,12 @@ int kstate_percpu_sum(int fd, unsigned int nkeys, int64_t *out)
 	return 0;
 }
 
-int kstate_gauges(int gauges_fd, int64_t out[KSTATE_GAUGES])
+int kstate_gauges(int gauges_fd, int64_t out[SYNFIN_GAUGE_SLOTS])
 {
-	int ret = kstate_percpu_sum(gauges_fd, KSTATE_GAUGES, out);
+	int ret = kstate_percpu_sum(gauges_fd, SYNFIN_GAUGE_SLOTS, out);
 	unsigned int k;
 
-	for (k = 0; !ret && k < KSTATE_GAUGES; k++)
+	for (k = 0; !ret && k < SYNFIN_GAUGE_SLOTS; k++)
 		if (out[k] < 0) /* a socket seen leaving a state it entered before synfin started */
 			out[k] = 0;
 	return ret;
@@ -75,7 +68,7 @@ int kstate_sweep_timewaits(int timewaits_fd, int pending_fd, uint64_t now_ns, ui
 	return n;
 }
 
-int kstate_close_waits(int close_waits_fd, kstate_event_fn fn, void *ctx)
+int kstate_close_waits(int close_waits_fd, kstate_close_wait_fn fn, void *ctx)
 {
 	/* Batched: a leak of thousands of CLOSE_WAIT sockets is exactly when this runs long. */
 	enum { BATCH = 256 };
@@ -94,7 +87,7 @@ int kstate_close_waits(int close_waits_fd, kstate_event_fn fn, void *ctx)
 		if (ret && errno != ENOENT)
 			return -errno;
 		for (i = 0; i < count; i++)
-			fn(ctx, &vals[i]);
+			fn(ctx, keys[i], &vals[i]);
 		n += (int)count;
 		in_batch = out_batch;
 		first = false;

@@ -7,13 +7,12 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "synfin/events.h"
-
-#define KSTATE_GAUGES 16 /* SYNFIN_GAUGE_SLOTS in bpf/maps.bpf.h: one per kernel TCP state */
+#include "synfin/maps.h"
 
 /* Sums keys 0..nkeys-1 of a per-CPU array of 64-bit counters over the CPUs. */
 int kstate_percpu_sum(int fd, unsigned int nkeys, int64_t *out);
 /* Sockets now in each TCP state, summed over CPUs. */
-int kstate_gauges(int gauges_fd, int64_t out[KSTATE_GAUGES]);
+int kstate_gauges(int gauges_fd, int64_t out[SYNFIN_GAUGE_SLOTS]);
 
 typedef void (*kstate_event_fn)(void *ctx, const struct synfin_event *e);
 
@@ -23,7 +22,9 @@ typedef void (*kstate_event_fn)(void *ctx, const struct synfin_event *e);
 int kstate_sweep_timewaits(int timewaits_fd, int pending_fd, uint64_t now_ns, uint64_t grace_ns,
 			   kstate_event_fn fn, void *ctx);
 
-/* Visits every socket now in CLOSE_WAIT (a STATE record with ts_ns = entry time). */
-int kstate_close_waits(int close_waits_fd, kstate_event_fn fn, void *ctx);
+/* Visits every socket now in CLOSE_WAIT: its map key (the socket's address) and a STATE
+ * record with ts_ns = entry time. */
+typedef void (*kstate_close_wait_fn)(void *ctx, __u64 key, const struct synfin_event *e);
+int kstate_close_waits(int close_waits_fd, kstate_close_wait_fn fn, void *ctx);
 
 #endif

@@ -4,29 +4,25 @@
 #include <sched.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
+#include "bpf_log.h"
 #include "loader.h"
 #include "netns.h"
+#include "synfin/maps.h"
 #include "synfin.skel.h"
-
-static bool verbose_log;
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	if (!verbose_log || level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, args);
-}
 
 static const char *load_hint(int err)
 {
 	switch (-err) {
 	case EPERM:
 	case EACCES:
-		return "run synfin as root (it needs CAP_BPF and CAP_PERFMON)";
+		if (geteuid() != 0)
+			return "run synfin as root (it needs CAP_BPF and CAP_PERFMON)";
+		return "denied although synfin runs as root: a capability is missing from its "
+		       "bounding set (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN), or a lockdown/LSM "
+		       "policy forbids BPF; run 'synfin check'";
 	case ENOENT:
 	case ESRCH:
 		return "the kernel lacks BTF or a tracepoint synfin needs; run 'synfin check'";
@@ -35,13 +31,59 @@ static const char *load_hint(int err)
 	}
 }
 
+/* A verifier rejection names the program and the verifier's reason: the kernel lacks
+ * something this build of synfin expects. Anything else gets the generic hint. */
+static void describe_load_failure(int ret, char *err, size_t errlen)
+{
+	char prog[64], reason[256];
+
+	if (!bpf_log_rejection(prog, sizeof(prog), reason, sizeof(reason))) {
+		snprintf(err, errlen,
+			 "the kernel's verifier rejected BPF program %s: %s; this kernel lacks "
+			 "something synfin expects: run 'synfin check' and report it with "
+			 "'synfin check -v'",
+			 prog, reason[0] ? reason : strerror(-ret));
+		return;
+	}
+	snprintf(err, errlen, "loading BPF programs failed: %s; %s", strerror(-ret),
+		 load_hint(ret));
+}
+
+/* Writes what features_probe() found into .rodata (bpf/compat.bpf.h) and leaves out what
+ * this kernel cannot run. */
+static int apply_features(struct synfin_bpf *skel, const struct features *f, bool time_wait)
+{
+	bool handlers = f->tw_timer_fn || f->reqsk_timer_fn;
+	int ret;
+
+	skel->rodata->cfg_sk_storage = f->sk_storage;
+	skel->rodata->cfg_socket_cookie = f->socket_cookie;
+	skel->rodata->cfg_rdonly_cast = f->rdonly_cast;
+	skel->rodata->cfg_tw_timer_fn = f->tw_timer_fn;
+	skel->rodata->cfg_reqsk_timer_fn = f->reqsk_timer_fn;
+	/* The fallback hash is only needed where SK_STORAGE is not usable. */
+	ret = bpf_map__set_max_entries(skel->maps.conns_by_sk,
+				       f->sk_storage ? 1 : SYNFIN_CONNS_BY_SK_ENTRIES);
+	if (!time_wait || !handlers) {
+		bpf_program__set_autoload(skel->progs.synfin_timer_start, false);
+		bpf_program__set_autoload(skel->progs.synfin_timer_cancel, false);
+	}
+	return ret;
+}
+
 int loader_load(struct loader *l, const struct loader_config *c, char *err, size_t errlen)
 {
 	struct synfin_bpf *skel;
 	int ret;
 
-	verbose_log = c->verbose;
-	libbpf_set_print(libbpf_print);
+	bpf_log_init(c->verbose);
+	if (c->features) {
+		l->feat = *c->features;
+	} else {
+		ret = features_probe(&l->feat, err, errlen);
+		if (ret)
+			return ret;
+	}
 	skel = synfin_bpf__open();
 	if (!skel) {
 		ret = -errno;
@@ -54,15 +96,13 @@ int loader_load(struct loader *l, const struct loader_config *c, char *err, size
 	skel->rodata->cfg_family = c->family;
 	skel->rodata->cfg_wakeup_bytes = c->wakeup_bytes;
 	ret = bpf_map__set_max_entries(skel->maps.events, (__u32)c->ring_bytes);
-	if (!ret && !c->time_wait) {
-		bpf_program__set_autoload(skel->progs.synfin_timer_start, false);
-		bpf_program__set_autoload(skel->progs.synfin_timer_cancel, false);
-	}
+	if (!ret)
+		ret = apply_features(skel, &l->feat, c->time_wait);
+	bpf_log_reset();
 	if (!ret)
 		ret = synfin_bpf__load(skel);
 	if (ret) {
-		snprintf(err, errlen, "loading BPF programs failed: %s; %s", strerror(-ret),
-			 load_hint(ret));
+		describe_load_failure(ret, err, errlen);
 		synfin_bpf__destroy(skel);
 		return ret;
 	}
@@ -209,12 +249,30 @@ int loader_close_waits_fd(const struct loader *l)
 	return bpf_map__fd(l->skel->maps.close_waits);
 }
 
+uint64_t loader_recursion_misses(const struct loader *l)
+{
+	struct bpf_program *p;
+	uint64_t sum = 0;
+
+	bpf_object__for_each_program(p, l->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		if (!bpf_program__autoload(p))
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+			sum += info.recursion_misses; /* stays 0 where the kernel has no count */
+	}
+	return sum;
+}
+
 int loader_prog_count(const struct loader *l)
 {
 	struct bpf_program *p;
 	int n = 0;
 
 	bpf_object__for_each_program(p, l->skel->obj)
-		n++;
+		n += bpf_program__autoload(p);
 	return n;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "kernel_features.h"
 
 struct loader_config {
 	uint32_t netns;        /* netns inode filter, 0 = all */
@@ -15,6 +16,7 @@ struct loader_config {
 	uint64_t wakeup_bytes; /* wake the consumer early past this much queued data */
 	bool time_wait;        /* attach the timer hooks (TIME_WAIT tracking, exact SYN time) */
 	bool verbose;          /* libbpf's log, the verifier's included, to stderr */
+	const struct features *features; /* already probed (synfin check); NULL: probe at load */
 };
 
 struct synfin_bpf;
@@ -24,6 +26,7 @@ struct synfin_bpf;
 struct bpf_link;
 
 struct loader {
+	struct features feat; /* what this kernel allows, as loaded */
 	struct synfin_bpf *skel;
 	struct bpf_link *links[LOADER_MAX_LINKS];
 	struct bpf_link *seed_link; /* iter/tcp, also in links[] */
@@ -45,7 +48,12 @@ int loader_timewaits_fd(const struct loader *l);
 int loader_tw_pending_fd(const struct loader *l);
 int loader_close_waits_fd(const struct loader *l);
 
-/* How many BPF programs the skeleton holds (synfin check reports it). */
+/* Runs of synfin's programs the kernel skipped because one was already running on that CPU
+ * (bpf_prog_info.recursion_misses): each may be a lost record, so every face adds them to
+ * "lost". 0 where the kernel does not count them (features.recursion_misses). */
+uint64_t loader_recursion_misses(const struct loader *l);
+
+/* How many BPF programs were loaded (synfin check reports it). */
 int loader_prog_count(const struct loader *l);
 
 #endif

@@ -55,7 +55,7 @@ struct cw_scan {
 	uint64_t oldest_us;
 };
 
-static void on_close_wait(void *ctx, const struct synfin_event *e)
+static void on_close_wait(void *ctx, __u64 key, const struct synfin_event *e)
 {
 	struct cw_scan *c = ctx;
 	struct session *s = c->s;
@@ -73,7 +73,7 @@ static void on_close_wait(void *ctx, const struct synfin_event *e)
 		return;
 	marked = *e;
 	marked.reason = 1;
-	bpf_map_update_elem(c->fd, &e->cookie, &marked, BPF_EXIST);
+	bpf_map_update_elem(c->fd, &key, &marked, BPF_EXIST);
 	if (s->on_warn)
 		s->on_warn(s->ctx, e, age_us);
 }
@@ -204,7 +204,8 @@ void session_run_info(struct session *s, struct run_info *ri)
 
 	memset(ri, 0, sizeof(*ri));
 	ring_read_drops(loader_drops_fd(&s->loader), drops);
-	ri->lost = drops[SYNFIN_DROP_RINGBUF] + ring_bad_size(s->ring);
+	ri->lost = drops[SYNFIN_DROP_RINGBUF] + ring_bad_size(s->ring) +
+		   loader_recursion_misses(&s->loader);
 	ri->untracked = drops[SYNFIN_DROP_STORAGE] + drops[SYNFIN_DROP_TWMAP] +
 			drops[SYNFIN_DROP_CWMAP];
 	ri->duration_ms = (session_now_ns() - s->started_ns) / 1000000;

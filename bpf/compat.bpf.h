@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What differs between the kernels synfin supports (5.10 to the newest), in one place.
+ * Every choice here is made by feature detection, never by kernel version: either the loader
+ * probed the feature and wrote the answer into .rodata before load (the verifier then
+ * prunes the branch the kernel cannot run), or CO-RE asks the running kernel's BTF. Each
+ * fallback names the kernel commit that forced it; docs/kernel-notes.md has the story.
+ */
+#ifndef SYNFIN_COMPAT_BPF_H
+#define SYNFIN_COMPAT_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+/* Set by user/kernel_features.c from probe programs (bpf/probe.bpf.c), before load. */
+
+/* bpf_sk_storage_get() in tracing programs: 8e4597c627fb ("bpf: Allow using bpf_sk_storage
+ * in FENTRY/FEXIT/RAW_TP"), 5.11. Without it, per-socket state lives in a hash keyed by the
+ * socket's address and the listener's owner is unknown. */
+const volatile __u8 cfg_sk_storage = 1;
+/* bpf_get_socket_cookie() in tracing programs: c5dbb89fc2ac ("bpf: Expose
+ * bpf_get_socket_cookie to tracing programs"), 5.12. Without it, the cookie is read from the
+ * socket and is 0 (shown as null) unless something else already generated it. */
+const volatile __u8 cfg_socket_cookie = 1;
+/* The bpf_rdonly_cast() kfunc: a35b9af4ec2c ("bpf: Add a kfunc for generic type cast"),
+ * 6.2. Without it, the objects behind a timer are copied with bpf_probe_read_kernel(). */
+const volatile __u8 cfg_rdonly_cast = 1;
+
+/* Addresses of the two timer handlers synfin follows, found by user/calibrate.c (or from
+ * /proc/kallsyms); 0 = unknown, and the timer hooks then match nothing. */
+const volatile __u64 cfg_tw_timer_fn = 0;
+const volatile __u64 cfg_reqsk_timer_fn = 0;
+
+/* Weak: libbpf leaves an unresolved weak kfunc as a call with imm 0, which the verifier
+ * accepts in code it prunes (a5d827275241, "bpf: Be conservative while processing invalid
+ * kfunc calls", 5.16; kernels before kfunc support never look at pruned code). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+/* One scratch copy per program that views timer objects: a program never nests with itself
+ * on a CPU (the kernel skips it and counts a recursion miss), but timer_start may interrupt
+ * timer_cancel, so each has its own slot. */
+enum kobj_slot {
+	KOBJ_SLOT_TIMER_START = 0,
+	KOBJ_SLOT_TIMER_CANCEL = 1,
+	KOBJ_SLOTS,
+};
+
+/* 512 bytes: tcp_request_sock is 312 on 6.18, inet_timewait_sock 216; larger types are
+ * truncated and their tail reads as zeros, never as another object's bytes. */
+#define KOBJ_COPY_BYTES 512
+struct kobj_copy {
+	__u8 b[KOBJ_COPY_BYTES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KOBJ_SLOTS);
+	__type(key, __u32);
+	__type(value, struct kobj_copy);
+} kobj_copies SEC(".maps");
+
+/* A kernel object reached by pointer arithmetic (container_of on a timer), made readable
+ * with direct loads: the kfunc's untrusted BTF pointer, or a per-CPU copy. Pointers inside
+ * a copy are plain numbers: follow them with BPF_CORE_READ, never with a direct load. */
+static __always_inline void *kobj_view(void *obj, __u32 btf_id, __u32 size, __u32 slot)
+{
+	struct kobj_copy *c;
+
+	if (cfg_rdonly_cast)
+		return bpf_rdonly_cast(obj, btf_id);
+	c = bpf_map_lookup_elem(&kobj_copies, &slot);
+	if (!c)
+		return NULL;
+	if (size > KOBJ_COPY_BYTES)
+		size = KOBJ_COPY_BYTES;
+	if (bpf_probe_read_kernel(c->b, size, obj))
+		return NULL;
+	return c->b;
+}
+
+#define KOBJ_VIEW(type, ptr, slot)                                                                 \
+	((type *)kobj_view((void *)(ptr), bpf_core_type_id_kernel(type), bpf_core_type_size(type), \
+			   slot))
+
+/* The netns inode of a socket reached through a view (pointer chased by probe read). */
+static __always_inline __u32 view_netns(const struct sock_common *skc)
+{
+	struct net *net = skc->skc_net.net;
+
+	return BPF_CORE_READ(net, ns.inum);
+}
+
+/* check_net(): a dying namespace has dropped its last counted reference; cleanup_net() then
+ * purges its timewait sockets (inet_twsk_purge). The count moved into __ns_ref in 6.18
+ * (ns_common refcount rework); before, it was ns_common.count. net may come from a view. */
+struct ns_common___old {
+	refcount_t count;
+} __attribute__((preserve_access_index));
+
+struct net___old {
+	struct ns_common___old ns;
+} __attribute__((preserve_access_index));
+
+static __always_inline int net_dismantling(const struct net *net)
+{
+	if (bpf_core_field_exists(net->ns.__ns_ref))
+		return BPF_CORE_READ(net, ns.__ns_ref.refs.counter) == 0;
+	return BPF_CORE_READ((const struct net___old *)net, ns.count.refs.counter) == 0;
+}
+
+/* sock_cgroup_data became a plain cgroup pointer in 8520e224f547 ("bpf, cgroups: Fix
+ * cgroup v2 fallback on v1/v2 mixed mode"), 5.15. Before, val held the pointer unless its
+ * low bits flagged cgroup v1 data, in which case the socket counts as the root cgroup. */
+struct sock_cgroup_data___old {
+	__u64 val;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
+{
+	const struct sock_cgroup_data___old *old;
+	struct cgroup *cg;
+	__u64 v;
+
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup)) {
+		cg = sk->sk_cgrp_data.cgroup;
+		return cg ? cg->kn->id : 0;
+	}
+	old = (const void *)&sk->sk_cgrp_data;
+	v = BPF_CORE_READ(old, val);
+	if (!v || (v & 3))
+		return 1; /* cgrp_dfl_root: kernfs ids start at 1 */
+	cg = (struct cgroup *)v;
+	return BPF_CORE_READ(cg, kn, id);
+}
+
+static __always_inline __u64 sk_cookie(const struct sock *sk)
+{
+	if (cfg_socket_cookie)
+		return bpf_get_socket_cookie((void *)sk);
+	return sk->__sk_common.skc_cookie.counter;
+}
+
+/* tcp_sock.total_rto and total_rto_time: 3868ab0f1925 ("tcp: new TCP_INFO stats for RTO
+ * events"), 6.7. Without them a handshake whose SYN-ACK timed out has no estimate (0). */
+static __always_inline __u64 tp_rto_time_us(const struct tcp_sock *tp)
+{
+	if (!bpf_core_field_exists(tp->total_rto))
+		return 0;
+	if (!tp->total_rto)
+		return 0;
+	return (__u64)tp->total_rto_time * 1000; /* ms, from the first SYN-ACK */
+}
+
+#endif

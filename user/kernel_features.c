@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bpf_log.h"
+#include "calibrate.h"
+#include "kernel_features.h"
+#include "probe.skel.h"
+
+/* Opens the probe object with only prog_name to load: true when the verifier accepts it. */
+static bool probe_loads(const char *prog_name)
+{
+	struct probe_bpf *skel = probe_bpf__open();
+	struct bpf_program *p;
+	bool ok;
+
+	if (!skel)
+		return false;
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), prog_name));
+	ok = probe_bpf__load(skel) == 0;
+	probe_bpf__destroy(skel);
+	return ok;
+}
+
+/* bpf_prog_info.recursion_misses came with 9ed9e9ba2337 ("bpf: Count the number of times
+ * recursion was prevented"), 5.12: a kernel that fills less of the struct has no count. */
+static bool reports_recursion_misses(int prog_fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return false;
+	return len >= offsetof(struct bpf_prog_info, recursion_misses) + sizeof(info.recursion_misses);
+}
+
+struct walk {
+	struct probe_bpf *skel;
+	int link_fd;
+};
+
+/* One pass of the iterator over the private namespace: 1 when both handlers were seen. */
+static int walk_sockets(void *ctx)
+{
+	struct walk *w = ctx;
+	char buf[64];
+	ssize_t n;
+	int fd = bpf_iter_create(w->link_fd);
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	if (n < 0)
+		return -errno;
+	return w->skel->bss->found_tw_timer_fn && w->skel->bss->found_reqsk_timer_fn;
+}
+
+static int calibrate(struct features *f)
+{
+	struct walk w = { 0 };
+	struct bpf_link *link = NULL;
+	struct bpf_program *p;
+	int ret;
+
+	w.skel = probe_bpf__open();
+	if (!w.skel) {
+		ret = -errno;
+		snprintf(f->handlers_why, sizeof(f->handlers_why), "opening the probe object: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	bpf_object__for_each_program(p, w.skel->obj)
+		bpf_program__set_autoload(p, p == w.skel->progs.probe_timer_handlers);
+	ret = probe_bpf__load(w.skel);
+	if (!ret) {
+		f->recursion_misses =
+			reports_recursion_misses(bpf_program__fd(w.skel->progs.probe_timer_handlers));
+		link = bpf_program__attach_iter(w.skel->progs.probe_timer_handlers, NULL);
+		ret = link ? 0 : -errno;
+	}
+	if (ret) {
+		snprintf(f->handlers_why, sizeof(f->handlers_why), "loading the iter/tcp probe: %s",
+			 strerror(-ret));
+		goto out;
+	}
+	w.link_fd = bpf_link__fd(link);
+	ret = calibrate_in_private_netns(walk_sockets, &w, f->handlers_why,
+					 sizeof(f->handlers_why));
+	if (!ret) {
+		f->tw_timer_fn = w.skel->bss->found_tw_timer_fn;
+		f->reqsk_timer_fn = w.skel->bss->found_reqsk_timer_fn;
+		f->handlers_from = "calibration";
+	}
+out:
+	bpf_link__destroy(link);
+	probe_bpf__destroy(w.skel);
+	return ret;
+}
+
+/* /proc/kallsyms, which shows 0 for every address without CAP_SYSLOG (kptr_restrict). */
+static void from_kallsyms(struct features *f)
+{
+	unsigned long long addr;
+	char line[256], sym[128];
+	uint64_t tw = 0, req = 0;
+	FILE *fp = fopen("/proc/kallsyms", "re");
+	bool hidden = false;
+
+	if (!fp)
+		return;
+	while ((!tw || !req) && fgets(line, sizeof(line), fp)) {
+		if (sscanf(line, "%llx %*s %127s", &addr, sym) != 2)
+			continue;
+		if (!strcmp(sym, "tw_timer_handler"))
+			tw = addr;
+		else if (!strcmp(sym, "reqsk_timer_handler"))
+			req = addr;
+		else
+			continue;
+		hidden |= !addr;
+	}
+	fclose(fp);
+	if (tw && req) {
+		f->tw_timer_fn = tw;
+		f->reqsk_timer_fn = req;
+		f->handlers_from = "/proc/kallsyms";
+		return;
+	}
+	if (hidden) {
+		size_t n = strlen(f->handlers_why);
+
+		snprintf(f->handlers_why + n, sizeof(f->handlers_why) - n,
+			 "; /proc/kallsyms hides addresses (no CAP_SYSLOG)");
+	}
+}
+
+int features_probe(struct features *f, char *err, size_t errlen)
+{
+	struct probe_bpf *skel;
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	skel = probe_bpf__open();
+	if (!skel) {
+		ret = -errno;
+		snprintf(err, errlen, "opening the BPF probe object failed: %s", strerror(-ret));
+		return ret;
+	}
+	probe_bpf__destroy(skel);
+	bpf_log_quiet(true);
+	f->sk_storage = probe_loads("probe_sk_storage");
+	f->socket_cookie = probe_loads("probe_socket_cookie");
+	f->rdonly_cast = probe_loads("probe_rdonly_cast");
+	ret = calibrate(f);
+	bpf_log_quiet(false);
+	if (ret == -ENOTRECOVERABLE) {
+		snprintf(err, errlen, "calibrating the timer handlers failed: %s", f->handlers_why);
+		return ret;
+	}
+	if (ret)
+		from_kallsyms(f);
+	return 0;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* What this kernel lets synfin do, found by loading probe programs (never by its version). */
+#ifndef SYNFIN_KERNEL_FEATURES_H
+#define SYNFIN_KERNEL_FEATURES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct features {
+	bool sk_storage;       /* bpf_sk_storage_get() in tracing programs */
+	bool socket_cookie;    /* bpf_get_socket_cookie() in tracing programs */
+	bool rdonly_cast;      /* the bpf_rdonly_cast() kfunc */
+	bool recursion_misses; /* bpf_prog_info reports programs the kernel skipped */
+	uint64_t tw_timer_fn;    /* tw_timer_handler's address, 0 = unknown */
+	uint64_t reqsk_timer_fn; /* reqsk_timer_handler's address, 0 = unknown */
+	const char *handlers_from; /* "calibration" or "/proc/kallsyms"; NULL when unknown */
+	char handlers_why[192];    /* why they are unknown, or what calibration said */
+};
+
+/* Fills f. Each probe that fails only turns a feature off; returns 0, or -errno when not even
+ * the probe object could be opened (no BTF, no BPF at all). */
+int features_probe(struct features *f, char *err, size_t errlen);
+
+#endif
