@@ -1,18 +1,57 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * synfin check: can synfin run here, and what works on this kernel, feature by feature.
+ * Every answer comes from trying it (BTF lookups, probe programs, loading synfin's own
+ * programs in every mode the faces use), never from the kernel's version.
+ */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/vfs.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "check.h"
+#include "kernel_features.h"
 #include "loader.h"
 
-#define TRACEFS_MAGIC 0x74726163
+/* One line of the report. status: "ok", "no" (synfin runs without it) or "FAIL" (it cannot
+ * run). feature: the name `--json` and the tests' "# requires:" lines use, or NULL. */
+struct item {
+	const char *feature;
+	char what[64];
+	const char *status;
+	char detail[320];
+};
 
-/* Every hook synfin attaches, and whether synfin can do without it. */
+#define MAX_ITEMS 32
+
+struct report {
+	struct item items[MAX_ITEMS];
+	int n;
+	bool fatal;
+};
+
+static struct item *add(struct report *r, const char *feature, const char *status,
+			const char *what)
+{
+	struct item *it = &r->items[r->n < MAX_ITEMS ? r->n++ : MAX_ITEMS - 1];
+
+	it->feature = feature;
+	it->status = status;
+	snprintf(it->what, sizeof(it->what), "%s", what);
+	it->detail[0] = '\0';
+	r->fatal |= !strcmp(status, "FAIL");
+	return it;
+}
+
+static const char *yes_no(bool ok)
+{
+	return ok ? "ok" : "no";
+}
+
+/* Every hook synfin attaches, and what is lost without it. */
 static const struct {
 	const char *name;
 	bool required;
@@ -20,90 +59,226 @@ static const struct {
 } hooks[] = {
 	{ "inet_sock_set_state", true, NULL },
 	{ "tcp_retransmit_synack", false, "server latency after a SYN-ACK retransmit is less exact" },
-	{ "timer_start", false, "no TIME_WAIT tracking (--no-time-wait)" },
-	{ "timer_cancel", false, "no TIME_WAIT tracking (--no-time-wait)" },
+	{ "timer_start", false, "no TIME_WAIT tracking, estimated server latency" },
+	{ "timer_cancel", false, "no TIME_WAIT tracking" },
 };
 
-static bool ksym_present(const char *name)
+static void check_btf(struct report *r)
 {
-	char line[256], sym[128];
-	bool found = false;
-	FILE *f = fopen("/proc/kallsyms", "r");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %*s %127s", sym) == 1 && !strcmp(sym, name))
-			found = true;
-	fclose(f);
-	return found;
-}
-
-static void line(const char *what, bool ok, const char *detail)
-{
-	printf("%-34s %-4s %s\n", what, ok ? "ok" : "FAIL", detail);
-}
-
-int check_main(int argc, char **argv)
-{
-	struct loader_config cfg = { .ring_bytes = 1 << 16, .wakeup_bytes = 1 << 14, .time_wait = true };
-	struct loader l = { 0 };
-	struct btf *vmlinux;
-	struct statfs sfs;
-	char what[80], err[256];
-	bool fatal = false, root = geteuid() == 0;
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct item *it;
 	size_t i;
 
-	if (argc > 1 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--verbose")))
-		cfg.verbose = true;
-	else if (argc > 1) {
-		fprintf(stderr, "synfin: check takes only -v (got '%s')\n", argv[1]);
-		return 2;
+	it = add(r, NULL, vmlinux ? "ok" : "FAIL", "kernel BTF (/sys/kernel/btf/vmlinux)");
+	if (!vmlinux) {
+		snprintf(it->detail, sizeof(it->detail),
+			 "this kernel was built without CONFIG_DEBUG_INFO_BTF: synfin cannot run");
+		return;
 	}
-	line("running as root", root, root ? "" : "run synfin as root (sudo)");
-	fatal |= !root;
-
-	vmlinux = btf__load_vmlinux_btf();
-	line("kernel BTF (/sys/kernel/btf/vmlinux)", vmlinux != NULL,
-	     vmlinux ? "" : "this kernel was built without CONFIG_DEBUG_INFO_BTF: synfin cannot run");
-	fatal |= !vmlinux;
-	for (i = 0; vmlinux && i < sizeof(hooks) / sizeof(hooks[0]); i++) {
-		char type[96];
+	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+		char type[96], what[64];
 		bool ok;
 
 		snprintf(type, sizeof(type), "btf_trace_%s", hooks[i].name);
 		ok = btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) > 0;
 		snprintf(what, sizeof(what), "tracepoint %s", hooks[i].name);
-		line(what, ok, ok ? "(tp_btf)" : hooks[i].required ? "missing: synfin cannot run" : hooks[i].without);
-		fatal |= !ok && hooks[i].required;
+		it = add(r, NULL, ok ? "ok" : hooks[i].required ? "FAIL" : "no", what);
+		snprintf(it->detail, sizeof(it->detail), "%s",
+			 ok ? "(tp_btf)" : hooks[i].required ? "missing: synfin cannot run" : hooks[i].without);
 	}
 	btf__free(vmlinux);
-	for (i = 0; i < 2; i++) {
-		const char *sym = i ? "reqsk_timer_handler" : "tw_timer_handler";
-		bool ok = ksym_present(sym);
+}
 
-		snprintf(what, sizeof(what), "kernel symbol %s", sym);
-		line(what, ok, ok ? "" : i ? "server latency is estimated from srtt" : "no TIME_WAIT tracking");
-	}
-	if (statfs("/sys/kernel/tracing", &sfs) == 0 && sfs.f_type == TRACEFS_MAGIC)
-		line("tracefs", true, "mounted (synfin does not need it: tp_btf only)");
+/* The modes the faces load: each prunes different branches, so each meets the verifier. */
+static const struct {
+	const char *name;
+	const char *feature;
+	bool time_wait;
+	uint64_t cgroup;
+	uint32_t netns;
+	uint8_t family;
+} modes[] = {
+	{ "default (watch, serve)", NULL, true, 0, 0, 0 },
+	{ "--no-time-wait", NULL, false, 0, 0, 0 },
+	{ "cgroup filter (run)", "cgroup_filter", true, 1, 0, 0 },
+	{ "netns and family filters", NULL, true, 0, 1, 4 },
+};
+
+static bool check_mode(struct report *r, const struct features *f, size_t m, bool verbose,
+		       bool *seeding)
+{
+	struct loader_config cfg = {
+		.ring_bytes = 1 << 16,
+		.wakeup_bytes = 1 << 14,
+		.time_wait = modes[m].time_wait,
+		.cgroup = modes[m].cgroup,
+		.netns = modes[m].netns,
+		.family = modes[m].family,
+		.verbose = verbose,
+		.features = f,
+	};
+	struct loader l = { 0 };
+	char what[64], err[320];
+	struct item *it;
+	int ret;
+
+	ret = loader_load(&l, &cfg, err, sizeof(err));
+	if (!ret)
+		ret = loader_attach(&l, &cfg, err, sizeof(err));
+	snprintf(what, sizeof(what), "load and attach: %s", modes[m].name);
+	it = add(r, modes[m].feature, ret ? "FAIL" : "ok", what);
+	if (ret)
+		snprintf(it->detail, sizeof(it->detail), "%s", err);
 	else
-		line("tracefs", true, "not mounted: fine, synfin uses tp_btf programs only");
+		snprintf(it->detail, sizeof(it->detail), "%d programs", loader_prog_count(&l));
+	if (!ret && m == 0)
+		*seeding = l.seed_link != NULL;
+	loader_destroy(&l);
+	return !ret;
+}
 
-	if (!fatal) {
-		int ret = loader_load(&l, &cfg, err, sizeof(err));
+static void check_features(struct report *r, const struct features *f, bool loads,
+			   bool seeding, bool verbose)
+{
+	bool handlers_tw = f->tw_timer_fn != 0, handlers_req = f->reqsk_timer_fn != 0;
+	struct item *it;
 
-		if (!ret) {
-			snprintf(what, sizeof(what), "%d BPF programs pass the verifier", loader_prog_count(&l));
-			line(what, true, "");
-			ret = loader_attach(&l, &cfg, err, sizeof(err));
-			line("attach every hook", ret == 0, ret ? err : "");
-		} else {
-			line("BPF programs pass the verifier", false, err);
-		}
-		fatal |= ret != 0;
-		loader_destroy(&l);
+	it = add(r, "timer_handlers", yes_no(handlers_tw && handlers_req), "timer handler addresses");
+	if (f->handlers_from && verbose) /* kernel addresses: only when asked */
+		snprintf(it->detail, sizeof(it->detail), "from %s: tw %#llx, reqsk %#llx",
+			 f->handlers_from, (unsigned long long)f->tw_timer_fn,
+			 (unsigned long long)f->reqsk_timer_fn);
+	else if (f->handlers_from)
+		snprintf(it->detail, sizeof(it->detail), "from %s", f->handlers_from);
+	else
+		snprintf(it->detail, sizeof(it->detail),
+			 "unknown (%s): run synfin with CAP_SYS_ADMIN (private netns) or CAP_SYSLOG",
+			 f->handlers_why);
+
+	it = add(r, "time_wait", yes_no(loads && handlers_tw), "TIME_WAIT tracking");
+	if (!handlers_tw)
+		snprintf(it->detail, sizeof(it->detail), "no: tw_timer_handler's address is unknown");
+
+	it = add(r, "exact_server_latency", yes_no(loads && handlers_req),
+		 "exact server latency (SYN arrival)");
+	if (!handlers_req)
+		snprintf(it->detail, sizeof(it->detail),
+			 "estimated from srtt instead: reqsk_timer_handler's address is unknown");
+
+	it = add(r, "seeding", yes_no(loads && seeding), "seeding existing sockets (iter/tcp)");
+
+	it = add(r, "sk_storage", yes_no(f->sk_storage), "SK_STORAGE in tracing programs");
+	if (!f->sk_storage)
+		snprintf(it->detail, sizeof(it->detail),
+			 "per-socket state in a hash instead; server pid/comm unknown (null)");
+	add(r, "server_pid", yes_no(f->sk_storage), "server pid/comm (listener's owner)");
+
+	it = add(r, "socket_cookie", yes_no(f->socket_cookie), "socket cookies in tracing programs");
+	if (!f->socket_cookie)
+		snprintf(it->detail, sizeof(it->detail),
+			 "cookie read from the socket: null unless the kernel made one");
+
+	it = add(r, "rdonly_cast", yes_no(f->rdonly_cast), "direct reads of timer objects");
+	if (!f->rdonly_cast)
+		snprintf(it->detail, sizeof(it->detail),
+			 "no bpf_rdonly_cast kfunc: objects are copied (bpf_probe_read_kernel)");
+
+	it = add(r, "recursion_misses", yes_no(f->recursion_misses),
+		 "skipped program runs counted as lost");
+	if (!f->recursion_misses)
+		snprintf(it->detail, sizeof(it->detail),
+			 "the kernel does not report recursion misses: such losses are invisible");
+}
+
+static void print_json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		if ((unsigned char)*s >= 0x20)
+			putchar(*s);
 	}
-	printf("%s\n", fatal ? "synfin cannot run here: see FAIL above" : "synfin can run here");
-	return fatal ? 1 : 0;
+	putchar('"');
+}
+
+static void print_text(const struct report *r)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		printf("%-40s %-4s %s\n", r->items[i].what, r->items[i].status, r->items[i].detail);
+	printf("%s\n", r->fatal ? "synfin cannot run here: see FAIL above" : "synfin can run here");
+}
+
+/* {"kernel":..., "can_run":bool, "features":{name:bool}, "reasons":{name:"why not"}} */
+static void print_json(const struct report *r)
+{
+	struct utsname u;
+	bool first = true;
+	int i;
+
+	uname(&u);
+	printf("{\"kernel\":");
+	print_json_string(u.release);
+	printf(",\"can_run\":%s,\"features\":{", r->fatal ? "false" : "true");
+	for (i = 0; i < r->n; i++) {
+		if (!r->items[i].feature)
+			continue;
+		printf("%s\"%s\":%s", first ? "" : ",", r->items[i].feature,
+		       !strcmp(r->items[i].status, "ok") ? "true" : "false");
+		first = false;
+	}
+	printf("},\"reasons\":{");
+	first = true;
+	for (i = 0; i < r->n; i++) {
+		if (!r->items[i].feature || !strcmp(r->items[i].status, "ok"))
+			continue;
+		printf("%s\"%s\":", first ? "" : ",", r->items[i].feature);
+		print_json_string(r->items[i].detail[0] ? r->items[i].detail : r->items[i].what);
+		first = false;
+	}
+	printf("}}\n");
+}
+
+int check_main(int argc, char **argv)
+{
+	struct report r = { .n = 0 };
+	bool verbose = false, json = false, loads = true, seeding = false;
+	struct features f;
+	char err[320];
+	struct item *it;
+	size_t m;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			verbose = true;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else {
+			fprintf(stderr, "synfin: check takes only -v and --json (got '%s')\n", argv[i]);
+			return 2;
+		}
+	}
+	it = add(&r, NULL, geteuid() == 0 ? "ok" : "FAIL", "running as root");
+	if (geteuid() != 0)
+		snprintf(it->detail, sizeof(it->detail), "run synfin as root");
+	check_btf(&r);
+	if (!r.fatal) {
+		if (features_probe(&f, err, sizeof(err))) {
+			it = add(&r, NULL, "FAIL", "feature probes");
+			snprintf(it->detail, sizeof(it->detail), "%s", err);
+		}
+	}
+	if (!r.fatal) {
+		for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
+			loads &= check_mode(&r, &f, m, verbose, &seeding);
+		check_features(&r, &f, loads, seeding, verbose);
+	}
+	if (json)
+		print_json(&r);
+	else
+		print_text(&r);
+	return r.fatal ? 1 : 0;
 }
