@@ -255,6 +255,8 @@ server_peer_ports() {
 
 # synfin_start ARGS...: `synfin watch --json ARGS` in the background; waits (20 s) for
 # "synfin: ready" on its stderr. Output in $SYNFIN_OUT, diagnostics in $SYNFIN_ERR.
+# SYNFIN_WRAP (optional array): a command synfin is started under, which must exec it in
+# place (e.g. capsh ... -- -c 'exec "$@"' -), so that $SYNFIN_PID is synfin's own pid.
 synfin_start() {
 	local r a
 	SYNFIN_FILTERED=0
@@ -263,7 +265,8 @@ synfin_start() {
 	done
 	SYNFIN_OUT=$T_DIR/synfin.json
 	SYNFIN_ERR=$T_DIR/synfin.err
-	"$SYNFIN" watch --json "$@" >"$SYNFIN_OUT" 2>"$SYNFIN_ERR" &
+	${SYNFIN_WRAP[@]+"${SYNFIN_WRAP[@]}"} "$SYNFIN" watch --json "$@" \
+		>"$SYNFIN_OUT" 2>"$SYNFIN_ERR" &
 	SYNFIN_PID=$!
 	track_pid "$SYNFIN_PID"
 	wait_for_line "$SYNFIN_ERR" '^synfin: ready$' 20 "$SYNFIN_PID"
