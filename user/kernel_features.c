@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -141,6 +142,20 @@ static void from_kallsyms(struct features *f)
 	}
 }
 
+/* SYNFIN_DISABLE_FEATURES=sk_storage,socket_cookie,rdonly_cast,calibration: the fallbacks
+ * older kernels take, run on this one. For tests (every variant meets the verifier and the
+ * integration tests on the newest kernel too), never needed in production. */
+static bool disabled(const char *name)
+{
+	const char *list = getenv("SYNFIN_DISABLE_FEATURES"), *p;
+	size_t n = strlen(name);
+
+	for (p = list; p && (p = strstr(p, name)); p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+			return true;
+	return false;
+}
+
 int features_probe(struct features *f, char *err, size_t errlen)
 {
 	struct probe_bpf *skel;
@@ -155,10 +170,15 @@ int features_probe(struct features *f, char *err, size_t errlen)
 	}
 	probe_bpf__destroy(skel);
 	bpf_log_quiet(true);
-	f->sk_storage = probe_loads("probe_sk_storage");
-	f->socket_cookie = probe_loads("probe_socket_cookie");
-	f->rdonly_cast = probe_loads("probe_rdonly_cast");
-	ret = calibrate(f);
+	f->sk_storage = !disabled("sk_storage") && probe_loads("probe_sk_storage");
+	f->socket_cookie = !disabled("socket_cookie") && probe_loads("probe_socket_cookie");
+	f->rdonly_cast = !disabled("rdonly_cast") && probe_loads("probe_rdonly_cast");
+	if (disabled("calibration")) {
+		snprintf(f->handlers_why, sizeof(f->handlers_why), "calibration disabled");
+		ret = -ECANCELED;
+	} else {
+		ret = calibrate(f);
+	}
 	bpf_log_quiet(false);
 	if (ret == -ENOTRECOVERABLE) {
 		snprintf(err, errlen, "calibrating the timer handlers failed: %s", f->handlers_why);

@@ -143,6 +143,21 @@ int session_config_finish(struct session_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* What this kernel (or these capabilities) cannot give, said once at start rather than
+ * shown as missing numbers; synfin check has the details. */
+static void warn_degraded(const struct features *f, const struct loader_config *c)
+{
+	if (c->time_wait && (!f->tw_timer_fn || !f->reqsk_timer_fn))
+		fprintf(stderr,
+			"synfin: warning: timer handler addresses unknown (%s): no TIME_WAIT "
+			"records, server latency estimated; give synfin CAP_SYS_ADMIN (or "
+			"CAP_SYSLOG), see 'synfin check'\n",
+			f->handlers_why);
+	if (!f->sk_storage)
+		fprintf(stderr, "synfin: note: this kernel has no SK_STORAGE for tracing "
+				"programs: server pid/comm are unknown (null)\n");
+}
+
 int session_start(struct session *s, const struct session_config *c, session_event_fn on_event,
 		  session_warn_fn on_warn, void *ctx, char *err, size_t errlen)
 {
@@ -172,6 +187,7 @@ int session_start(struct session *s, const struct session_config *c, session_eve
 		return ret;
 	}
 	s->started_ns = session_now_ns();
+	warn_degraded(&s->loader.feat, &c->load);
 	return 0;
 }
 

@@ -120,6 +120,18 @@ t_setup() {
 	t_init
 }
 
+# has_feature NAME: true when synfin gives NAME on this kernel (`synfin check --json`, asked
+# once per test run: run.sh exports SYNFIN_FEATURES_JSON). A test checks the exact value
+# where the feature exists, and that the record marks it missing (null) where it does not.
+has_feature() {
+	local f=${SYNFIN_FEATURES_JSON:-}
+	if [ -z "$f" ] || [ ! -s "$f" ]; then
+		f=$T_DIR/features.json
+		[ -s "$f" ] || "$SYNFIN" check --json >"$f" 2>/dev/null
+	fi
+	[ "$(jq -r --arg n "$1" '.features[$n] // false' "$f")" = true ]
+}
+
 # ---------------------------------------------------------------- namespaces
 
 # netns_name SUFFIX: the name this test uses for namespace SUFFIX.

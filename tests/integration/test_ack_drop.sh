@@ -83,8 +83,13 @@ for fam in 4 6; do
 	check_none "IPv$fam client: latency_us in (0, 100000)" \
 		"$C | select(.latency_us <= 0 or .latency_us >= 100000)]"
 	check_none "IPv$fam client: retransmits 0" "$C | select(.retransmits != 0)]"
-	check_none "IPv$fam server: pid is the listener's owner" \
-		"$S | select(.pid != $([ $fam = 4 ] && echo "$S4" || echo "$S6"))]"
+	if has_feature server_pid; then
+		check_none "IPv$fam server: pid is the listener's owner" \
+			"$S | select(.pid != $([ $fam = 4 ] && echo "$S4" || echo "$S6"))]"
+	else
+		check_none "IPv$fam server: pid null (this kernel cannot tell the owner)" \
+			"$S | select(.pid != null)]"
+	fi
 done
 check_eq "connect_fail events in the namespace" 0 "$(ev_count "$INO" connect_fail)"
 
