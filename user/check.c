@@ -152,7 +152,7 @@ static void check_features(struct report *r, const struct features *f, bool load
 		snprintf(it->detail, sizeof(it->detail), "from %s", f->handlers_from);
 	else
 		snprintf(it->detail, sizeof(it->detail),
-			 "unknown (%s): run synfin with CAP_SYS_ADMIN (private netns) or CAP_SYSLOG",
+			 "unknown (%s): give synfin a loopback interface that is up, or CAP_SYSLOG",
 			 f->handlers_why);
 
 	it = add(r, "time_wait", yes_no(loads && handlers_tw), "TIME_WAIT tracking");

@@ -150,8 +150,7 @@ static void warn_degraded(const struct features *f, const struct loader_config *
 	if (c->time_wait && (!f->tw_timer_fn || !f->reqsk_timer_fn))
 		fprintf(stderr,
 			"synfin: warning: timer handler addresses unknown (%s): no TIME_WAIT "
-			"records, server latency estimated; give synfin CAP_SYS_ADMIN (or "
-			"CAP_SYSLOG), see 'synfin check'\n",
+			"records, server latency estimated; see 'synfin check'\n",
 			f->handlers_why);
 	if (!f->sk_storage)
 		fprintf(stderr, "synfin: note: this kernel has no SK_STORAGE for tracing "
