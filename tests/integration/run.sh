@@ -6,6 +6,14 @@
 # test, PASS/FAIL/SKIP with its time; a failed test's output follows its line. The last line
 # is "N passed, N failed, N skipped". Exit status 1 if any test failed.
 #
+# A test may declare what it needs of the kernel with header lines
+#   # requires: FEATURE [FEATURE...]
+# naming keys of the "features" object of `synfin check --json` (asked once, only when a
+# selected test declares one). A test whose required feature is false there is not run:
+# "SKIP name (requires FEATURE: reason)", the reason from the "reasons" object, counted as
+# skipped. When `check --json` gives no such object (an older synfin), or names no such
+# feature, the feature counts as present and the test runs.
+#
 #   SYNFIN    synfin binary (default: <repo>/synfin)
 #   TCPDRIVE  traffic driver (default: <repo>/.output/tcpdrive)
 #   T_TIMEOUT seconds before a test is killed (default 300)
@@ -43,8 +51,46 @@ passed=0 failed=0 skipped=0
 log=$(mktemp /tmp/synfin-run.XXXXXX) || exit 1
 trap 'rm -f "$log"' EXIT
 
+# requires_of TEST: the features TEST's header (its leading comment lines) requires.
+requires_of() {
+	awk '!/^#/ { exit } sub(/^#[ \t]*requires:[ \t]*/, "") { print }' "$1" | tr -s ' \t' '\n\n' | grep .
+}
+
+# The features synfin reports on this kernel (FEATURE=true|false lines, and the reasons),
+# asked once, and only if some test needs them.
+features= reasons=
+for t in "${tests[@]}"; do
+	if requires_of "$t" >/dev/null; then
+		cj=$("$SYNFIN" check --json 2>/dev/null)
+		features=$(jq -r 'if type == "object" and (.features | type) == "object" then
+			.features | to_entries[] | "\(.key)=\(.value)" else empty end' <<<"$cj" 2>/dev/null)
+		reasons=$(jq -r 'if type == "object" and (.reasons | type) == "object" then
+			.reasons | to_entries[] | "\(.key)=\(.value | tostring | gsub("\n"; " "))"
+			else empty end' <<<"$cj" 2>/dev/null)
+		break
+	fi
+done
+
+kv() { awk -v k="$1" 'index($0, k "=") == 1 { print substr($0, length(k) + 2); exit }'; }
+
+# missing_of TEST: "requires F: reason" for each feature TEST requires that is false here.
+missing_of() {
+	local f why out=
+	for f in $(requires_of "$1"); do
+		[ "$(kv "$f" <<<"$features")" = false ] || continue
+		why=$(kv "$f" <<<"$reasons")
+		out="${out:+$out; }requires $f${why:+: $why}"
+	done
+	[ -n "$out" ] && echo "$out"
+}
+
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
+	if [ -n "$features" ] && missing=$(missing_of "$t"); then
+		printf '%-4s %s (%s)\n' SKIP "$name" "$missing"
+		skipped=$((skipped + 1))
+		continue
+	fi
 	start=$(date +%s.%N)
 	timeout -s TERM -k 10 "${T_TIMEOUT:-300}" bash "$t" >"$log" 2>&1
 	rc=$?
