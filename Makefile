@@ -33,7 +33,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test unit integration deps vmlinux bench run fuzz
+.PHONY: all clean test unit integration deps vmlinux bench run fuzz test-kernels
 
 all: synfin $(OUTPUT)/tcpdrive
 
@@ -91,6 +91,16 @@ bench: deps
 	$(Q)SYNFIN_EXTRA_PACKAGES="libbpf-tools bpftrace curl" scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/storm
 	$(Q)tests/bench/run.sh
+
+# The kernel matrix: Debian's stock kernels (5.10, 6.1, 6.12, sid) booted one at a time under
+# qemu, with synfin check and the integration tests run inside each (tests/kernels/run.sh).
+# SUITE=full (default) | smoke | test names; KERNELS="5.10 6.1 6.12 sid" (default: all).
+# Downloads are cached in /var/cache/synfin-kernels (SYNFIN_KERNEL_CACHE).
+KERNEL_PACKAGES := qemu-system-x86 busybox-static kmod cpio xz-utils zstd debian-archive-keyring
+test-kernels: deps
+	$(Q)SYNFIN_EXTRA_PACKAGES="$(KERNEL_PACKAGES)" scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)SYNFIN_SUITE="$(SUITE)" SYNFIN_KERNELS="$(KERNELS)" tests/kernels/run.sh
 
 # libFuzzer (clang, ASan + UBSan) on the two parsers of untrusted text: --assert expressions
 # and --baseline JSON. Bounded: FUZZ_SECONDS per harness (default 30, so 60 s in all). New
