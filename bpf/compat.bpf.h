@@ -92,21 +92,32 @@ static __always_inline __u32 view_netns(const struct sock_common *skc)
 }
 
 /* check_net(): a dying namespace has dropped its last counted reference; cleanup_net() then
- * purges its timewait sockets (inet_twsk_purge). The count moved into __ns_ref in 6.18
- * (ns_common refcount rework); before, it was ns_common.count. net may come from a view. */
-struct ns_common___old {
+ * purges its timewait sockets (inet_twsk_purge). Where the count lives moved twice: struct
+ * net's own `count` until 5.10, ns_common.count from 5.11 ("ns: Add a common refcount into
+ * ns_common", "net: Use generic ns_common::count"), ns_common.__ns_ref from 6.18
+ * (024596a4e280, "ns: rename to __ns_ref"). net may come from a view. */
+struct ns_common___count {
 	refcount_t count;
 } __attribute__((preserve_access_index));
 
-struct net___old {
-	struct ns_common___old ns;
+struct net___ns_count {
+	struct ns_common___count ns;
+} __attribute__((preserve_access_index));
+
+struct net___own_count {
+	refcount_t count;
 } __attribute__((preserve_access_index));
 
 static __always_inline int net_dismantling(const struct net *net)
 {
+	const struct net___ns_count *n511 = (const void *)net;
+	const struct net___own_count *n510 = (const void *)net;
+
 	if (bpf_core_field_exists(net->ns.__ns_ref))
 		return BPF_CORE_READ(net, ns.__ns_ref.refs.counter) == 0;
-	return BPF_CORE_READ((const struct net___old *)net, ns.count.refs.counter) == 0;
+	if (bpf_core_field_exists(n511->ns.count))
+		return BPF_CORE_READ(n511, ns.count.refs.counter) == 0;
+	return BPF_CORE_READ(n510, count.refs.counter) == 0;
 }
 
 /* sock_cgroup_data became a plain cgroup pointer in 8520e224f547 ("bpf, cgroups: Fix

@@ -61,6 +61,7 @@ void bpf_log_init(bool verbose)
 void bpf_log_quiet(bool quiet)
 {
 	log_quiet = quiet;
+	libbpf_set_print(print); /* libbpf's own default would print what we silence */
 }
 
 void bpf_log_reset(void)
