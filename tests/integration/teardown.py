@@ -10,7 +10,8 @@ Modes:
   linger0 N          client closes with SO_LINGER {1, 0}: an RST, no FIN
   close-wait SECONDS the server leaves the connection in CLOSE_WAIT that long
   reuse              client port 40001 twice, 1.2 s apart (needs tcp_tw_reuse=1): reused
-  kill               a client TIME_WAIT on port 40002, then `ss -K` kills it
+  kill               a client TIME_WAIT on port 40002, then `ss -K` kills it; prints
+                     "kill_window_us LO HI", the bounds of that TIME_WAIT's duration
   hold N             N client-first closes; then the TIME_WAITs are left to the caller
 """
 import socket
@@ -70,10 +71,17 @@ def main():
             time.sleep(1.2)  # past net.ipv4.tcp_tw_reuse_delay (1000 ms)
     elif mode == 'kill':
         c, s = pair(l, addr, 40002)
-        c.close(); time.sleep(0.01); s.close()
+        t0 = time.monotonic(); c.close(); t1 = time.monotonic()
+        time.sleep(0.01); s.close()
         time.sleep(0.2)
+        t2 = time.monotonic()
         subprocess.run(['ss', '-K', '-t', 'state', 'time-wait', 'sport', '=', ':40002'],
                        check=True, stdout=subprocess.DEVNULL)
+        t3 = time.monotonic()
+        # The orphaned client became a timewait socket inside c.close() (FIN_WAIT2
+        # substate, then TIME_WAIT at the server's FIN) and ended inside ss: its duration
+        # lies between these two bounds, however slow this machine is.
+        print('kill_window_us %d %d' % ((t2 - t1) * 1e6, (t3 - t0) * 1e6), flush=True)
     else:
         sys.exit('teardown.py: unknown mode ' + mode)
     time.sleep(0.1)
