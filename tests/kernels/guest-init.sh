@@ -49,6 +49,11 @@ m() { mount "$@" || die "mount $*"; }
 m -t proc proc /proc
 m -t sysfs sysfs /sys
 m -t devtmpfs devtmpfs /dev
+# What udev or systemd would add to devtmpfs: bash's process substitution needs /dev/fd.
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 mkdir -p /dev/pts /dev/shm
 m -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 m -t tmpfs -o mode=1777 tmpfs /dev/shm

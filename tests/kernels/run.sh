@@ -356,8 +356,9 @@ for id in $kernels; do
 		verdict="no verdict"
 		if [ -s "$d/share/check.txt" ]; then
 			verdict="$(tail -n 1 "$d/share/check.txt" | tr -d '\r') (exit $(cat "$d/share/check.rc" 2>/dev/null))"
-			fails=$(grep -E ' FAIL( |$)' "$d/share/check.txt" | sed 's/  */ /g' | head -n 3 | paste -sd ';')
-			[ -n "$fails" ] && verdict="$verdict: $fails"
+			nf=$(grep -cE ' FAIL( |$)' "$d/share/check.txt")
+			first=$(grep -m1 -E ' FAIL( |$)' "$d/share/check.txt" | sed 's/  */ /g' | cut -c1-240)
+			[ "$nf" -gt 0 ] && verdict="$verdict; $nf FAIL, the first: $first"
 		fi
 		echo "${label[$id]}: $pkg; guest $BOOT; ${ACCEL} boot ${BOOT_S}s, suite ${SUITE_S}s"
 		echo "    synfin check: $verdict"
