@@ -12,6 +12,7 @@
 #include "handshake.bpf.h"
 #include "teardown.bpf.h"
 #include "seed.bpf.h"
+#include "catch.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -57,6 +58,7 @@ static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(synfin_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
+	seen_note(SYNFIN_HOOK_SET_STATE, (__u64)sk, (__u64)oldstate << 32 | (__u32)newstate);
 	return handle_set_state(sk, oldstate, newstate);
 }
 
@@ -69,8 +71,7 @@ int BPF_PROG(synfin_synack_rtx, const struct sock *sk, const struct request_sock
 
 /* Fires for every kernel timer: the handler-address test comes first and is all most
  * invocations pay. An unknown address (0) matches nothing. */
-SEC("tp_btf/timer_start")
-int BPF_PROG(synfin_timer_start, struct timer_list *t, unsigned long expires)
+static __always_inline void handle_timer_start(struct timer_list *t)
 {
 	__u64 fn = (__u64)t->function;
 
@@ -78,16 +79,55 @@ int BPF_PROG(synfin_timer_start, struct timer_list *t, unsigned long expires)
 		on_tw_timer_start(t, bpf_ktime_get_ns());
 	else if (fn == cfg_reqsk_timer_fn && fn)
 		on_request_timer_start(t, bpf_ktime_get_ns());
+}
+
+static __always_inline void handle_timer_cancel(struct timer_list *t)
+{
+	__u64 fn = (__u64)t->function;
+
+	if (fn == cfg_tw_timer_fn && fn)
+		on_tw_timer_cancel(t, bpf_ktime_get_ns());
+}
+
+SEC("tp_btf/timer_start")
+int BPF_PROG(synfin_timer_start, struct timer_list *t, unsigned long expires)
+{
+	seen_note(SYNFIN_HOOK_TIMER_START, (__u64)t, expires);
+	handle_timer_start(t);
 	return 0;
 }
 
 SEC("tp_btf/timer_cancel")
 int BPF_PROG(synfin_timer_cancel, struct timer_list *t)
 {
-	__u64 fn = (__u64)t->function;
+	seen_note(SYNFIN_HOOK_TIMER_CANCEL, (__u64)t, t->expires);
+	handle_timer_cancel(t);
+	return 0;
+}
 
-	if (fn == cfg_tw_timer_fn && fn)
-		on_tw_timer_cancel(t, bpf_ktime_get_ns());
+/* The catchers (catch.bpf.h): the same work, only for events their first program missed.
+ * The loader attaches them after the programs above. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(synfin_set_state_catch, const struct sock *sk, const int oldstate, const int newstate)
+{
+	if (!seen_missed(SYNFIN_HOOK_SET_STATE, (__u64)sk, (__u64)oldstate << 32 | (__u32)newstate))
+		return 0;
+	return handle_set_state(sk, oldstate, newstate);
+}
+
+SEC("tp_btf/timer_start")
+int BPF_PROG(synfin_timer_start_catch, struct timer_list *t, unsigned long expires)
+{
+	if (seen_missed(SYNFIN_HOOK_TIMER_START, (__u64)t, expires))
+		handle_timer_start(t);
+	return 0;
+}
+
+SEC("tp_btf/timer_cancel")
+int BPF_PROG(synfin_timer_cancel_catch, struct timer_list *t)
+{
+	if (seen_missed(SYNFIN_HOOK_TIMER_CANCEL, (__u64)t, t->expires))
+		handle_timer_cancel(t);
 	return 0;
 }
 

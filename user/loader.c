@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "bpf_log.h"
 #include "loader.h"
+#include "kstate.h"
 #include "netns.h"
 #include "synfin/maps.h"
 #include "synfin.skel.h"
@@ -67,6 +68,8 @@ static int apply_features(struct synfin_bpf *skel, const struct features *f, boo
 	if (!time_wait || !handlers) {
 		bpf_program__set_autoload(skel->progs.synfin_timer_start, false);
 		bpf_program__set_autoload(skel->progs.synfin_timer_cancel, false);
+		bpf_program__set_autoload(skel->progs.synfin_timer_start_catch, false);
+		bpf_program__set_autoload(skel->progs.synfin_timer_cancel_catch, false);
 	}
 	return ret;
 }
@@ -110,33 +113,52 @@ int loader_load(struct loader *l, const struct loader_config *c, char *err, size
 	return 0;
 }
 
+static bool is_catcher(const struct synfin_bpf *skel, const struct bpf_program *p)
+{
+	return p == skel->progs.synfin_set_state_catch ||
+	       p == skel->progs.synfin_timer_start_catch ||
+	       p == skel->progs.synfin_timer_cancel_catch;
+}
+
+static int attach_one(struct loader *l, struct bpf_program *p, char *err, size_t errlen)
+{
+	struct bpf_link *link = bpf_program__attach(p);
+	int ret;
+
+	if (!link) {
+		ret = -errno;
+		snprintf(err, errlen, "attaching %s (%s) failed: %s; %s", bpf_program__name(p),
+			 bpf_program__section_name(p), strerror(-ret), load_hint(ret));
+		return ret;
+	}
+	if (l->nlinks == LOADER_MAX_LINKS) {
+		bpf_link__destroy(link);
+		snprintf(err, errlen, "too many BPF programs for the loader's link table");
+		return -E2BIG;
+	}
+	if (p == l->skel->progs.synfin_seed)
+		l->seed_link = link;
+	l->links[l->nlinks++] = link;
+	return 0;
+}
+
 int loader_attach(struct loader *l, const struct loader_config *c, char *err, size_t errlen)
 {
 	struct bpf_program *p;
-	struct bpf_link *link;
-	int ret;
+	int ret, pass;
 
 	(void)c;
-	/* Attach one by one so the message names the hook the kernel refused. */
-	bpf_object__for_each_program(p, l->skel->obj) {
-		if (!bpf_program__autoload(p))
-			continue;
-		link = bpf_program__attach(p);
-		if (link && p == l->skel->progs.synfin_seed)
-			l->seed_link = link;
-		if (!link) {
-			ret = -errno;
-			snprintf(err, errlen, "attaching %s (%s) failed: %s; %s",
-				 bpf_program__name(p), bpf_program__section_name(p), strerror(-ret),
-				 load_hint(ret));
-			return ret;
+	/* One by one, so the message names the hook the kernel refused. A tracepoint calls its
+	 * programs in attach order, and each catcher must run after its first program
+	 * (bpf/catch.bpf.h): the catchers go in the second pass. */
+	for (pass = 0; pass < 2; pass++) {
+		bpf_object__for_each_program(p, l->skel->obj) {
+			if (!bpf_program__autoload(p) || is_catcher(l->skel, p) != (pass == 1))
+				continue;
+			ret = attach_one(l, p, err, errlen);
+			if (ret)
+				return ret;
 		}
-		if (l->nlinks == LOADER_MAX_LINKS) {
-			bpf_link__destroy(link);
-			snprintf(err, errlen, "too many BPF programs for the loader's link table");
-			return -E2BIG;
-		}
-		l->links[l->nlinks++] = link;
 	}
 	return 0;
 }
@@ -249,22 +271,40 @@ int loader_close_waits_fd(const struct loader *l)
 	return bpf_map__fd(l->skel->maps.close_waits);
 }
 
-uint64_t loader_recursion_misses(const struct loader *l)
+static uint64_t prog_recursion_misses(const struct bpf_program *p)
 {
-	struct bpf_program *p;
-	uint64_t sum = 0;
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
 
-	bpf_object__for_each_program(p, l->skel->obj) {
-		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
+	if (!bpf_program__autoload(p))
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+		return 0;
+	return info.recursion_misses; /* stays 0 where the kernel has no count */
+}
 
-		if (!bpf_program__autoload(p))
-			continue;
-		memset(&info, 0, sizeof(info));
-		if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
-			sum += info.recursion_misses; /* stays 0 where the kernel has no count */
+uint64_t loader_recursion_lost(const struct loader *l)
+{
+	const struct synfin_bpf *skel = l->skel;
+	int64_t caught[SYNFIN_HOOK_MAX] = { 0 };
+	const struct bpf_program *first[SYNFIN_HOOK_MAX] = {
+		[SYNFIN_HOOK_SET_STATE] = skel->progs.synfin_set_state,
+		[SYNFIN_HOOK_TIMER_START] = skel->progs.synfin_timer_start,
+		[SYNFIN_HOOK_TIMER_CANCEL] = skel->progs.synfin_timer_cancel,
+	};
+	uint64_t lost = prog_recursion_misses(skel->progs.synfin_synack_rtx), missed;
+	int h;
+
+	kstate_percpu_sum(bpf_map__fd(skel->maps.caught), SYNFIN_HOOK_MAX, caught);
+	for (h = 0; h < SYNFIN_HOOK_MAX; h++) {
+		missed = prog_recursion_misses(first[h]);
+		/* A catcher's own misses lose nothing unless its first program missed the same
+		 * event, and that is already in first - caught. */
+		if (missed > (uint64_t)caught[h])
+			lost += missed - (uint64_t)caught[h];
 	}
-	return sum;
+	return lost;
 }
 
 int loader_prog_count(const struct loader *l)

@@ -21,7 +21,7 @@ struct loader_config {
 
 struct synfin_bpf;
 
-#define LOADER_MAX_LINKS 16
+#define LOADER_MAX_LINKS 16 /* 8 programs today */
 
 struct bpf_link;
 
@@ -48,10 +48,11 @@ int loader_timewaits_fd(const struct loader *l);
 int loader_tw_pending_fd(const struct loader *l);
 int loader_close_waits_fd(const struct loader *l);
 
-/* Runs of synfin's programs the kernel skipped because one was already running on that CPU
- * (bpf_prog_info.recursion_misses): each may be a lost record, so every face adds them to
- * "lost". 0 where the kernel does not count them (features.recursion_misses). */
-uint64_t loader_recursion_misses(const struct loader *l);
+/* Events the kernel skipped because the program was already running on that CPU
+ * (bpf_prog_info.recursion_misses), less those the catchers handled (bpf/catch.bpf.h):
+ * each may be a lost record, so every face adds them to "lost". 0 where the kernel does
+ * not count misses (features.recursion_misses). */
+uint64_t loader_recursion_lost(const struct loader *l);
 
 /* How many BPF programs were loaded (synfin check reports it). */
 int loader_prog_count(const struct loader *l);

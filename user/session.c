@@ -220,7 +220,7 @@ void session_run_info(struct session *s, struct run_info *ri)
 	memset(ri, 0, sizeof(*ri));
 	ring_read_drops(loader_drops_fd(&s->loader), drops);
 	ri->lost = drops[SYNFIN_DROP_RINGBUF] + ring_bad_size(s->ring) +
-		   loader_recursion_misses(&s->loader);
+		   loader_recursion_lost(&s->loader);
 	ri->untracked = drops[SYNFIN_DROP_STORAGE] + drops[SYNFIN_DROP_TWMAP] +
 			drops[SYNFIN_DROP_CWMAP];
 	ri->duration_ms = (session_now_ns() - s->started_ns) / 1000000;
