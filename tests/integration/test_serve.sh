@@ -186,7 +186,10 @@ t0=$(date +%s.%N)
 code=$(http_code GET "$URL/metrics")
 t1=$(date +%s.%N)
 check_eq "/metrics with 500 idle connections open" 200 "$code"
-check_range "... answered within 2 s" 0 2 "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
+# Not a speed target: a scrape starved by the idle connections would wait out their 10 s idle
+# timeout. 5 s leaves room for a slow machine (2.1 s measured in a TCG guest).
+check_range "... answered before the idle connections' 10 s timeout (< 5 s)" 0 5 \
+	"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
 wait_for_line "$T_DIR/idle.out" '^early ' 10 "$IDLE" || die "idle clients: $(cat "$T_DIR/idle.out")"
 read -r _ ea eb < <(grep '^early ' "$T_DIR/idle.out")
 check_eq "idle connections from 127.0.0.1 still open after 3 s" 0 "$ea"
