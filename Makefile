@@ -35,7 +35,7 @@ endif
 .DELETE_ON_ERROR:
 .PHONY: all clean test unit integration deps vmlinux bench run fuzz test-kernels
 
-all: synfin $(OUTPUT)/tcpdrive
+all: synfin $(OUTPUT)/tcpdrive $(OUTPUT)/storm
 
 synfin: $(APP_OBJS)
 	$(call msg,LINK,$@)
@@ -95,10 +95,9 @@ bench: deps
 # The kernel matrix: Debian's stock kernels (5.10, 6.1, 6.12, sid) booted one at a time under
 # qemu, with synfin check and the integration tests run inside each (tests/kernels/run.sh).
 # SUITE=full (default) | smoke | test names; KERNELS="5.10 6.1 6.12 sid" (default: all).
-# Downloads are cached in /var/cache/synfin-kernels (SYNFIN_KERNEL_CACHE).
-KERNEL_PACKAGES := qemu-system-x86 busybox-static kmod cpio xz-utils zstd debian-archive-keyring
+# Downloads are cached in /var/cache/synfin-kernels (SYNFIN_KERNEL_CACHE); run.sh installs
+# the packages it needs itself (qemu, busybox-static, ...).
 test-kernels: deps
-	$(Q)SYNFIN_EXTRA_PACKAGES="$(KERNEL_PACKAGES)" scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)SYNFIN_SUITE="$(SUITE)" SYNFIN_KERNELS="$(KERNELS)" tests/kernels/run.sh
 

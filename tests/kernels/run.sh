@@ -25,7 +25,8 @@
 # Environment (the Makefile passes SUITE and KERNELS through as SYNFIN_SUITE/SYNFIN_KERNELS):
 #   SYNFIN_SUITE            full (default: every tests/integration/test_*.sh), smoke (verifier,
 #                           handshake counts, TIME_WAIT ends, serve), or test names
-#   SYNFIN_KERNELS          kernel ids, in order (default "5.10 6.1 6.12 sid"; see lib.sh)
+#   SYNFIN_KERNELS          kernel ids, in order (default "5.10 6.1 6.12 sid"; see lib.sh);
+#                           "host" adds this machine's own kernel (not booted: run here)
 #   SYNFIN_KERNEL_ACCEL     auto (default), kvm or tcg
 #   SYNFIN_KERNEL_TIMEOUT   seconds per guest, boot included (default: 900 smoke, 3600 full)
 #   SYNFIN_KERNEL_MEM / SYNFIN_KERNEL_SMP   guest size (default 2G, 2 vCPUs)
@@ -47,12 +48,24 @@ out=$repo/.output/kernels
 SMOKE="verifier handshake_counts time_wait_ends serve"
 
 [ "$(id -u)" -eq 0 ] || kdie "the kernel matrix must run as root (qemu, the cache, 9p as root)"
+# What the harness needs beyond synfin's own packages (scripts/deps.sh installs what is
+# missing; the guests run the host's userland, so synfin's test packages count too).
+KERNEL_PACKAGES="qemu-system-x86 busybox-static kmod cpio xz-utils zstd debian-archive-keyring"
+SYNFIN_EXTRA_PACKAGES=$KERNEL_PACKAGES "$repo/scripts/deps.sh" || kdie "installing packages failed"
 for c in qemu-system-x86_64 cpio gzip xz zstd modprobe depmod jq flock timeout; do
 	command -v "$c" >/dev/null ||
 		kdie "'$c' not found: run 'make test-kernels', which installs what it needs"
 done
 [ -x "$repo/synfin" ] && [ -x "$repo/.output/tcpdrive" ] ||
 	kdie "build first: make all (./synfin and .output/tcpdrive run inside the guests)"
+
+fetch_ids=
+for id in $kernels; do
+	case " $KERNEL_IDS host " in
+	*" $id "*) [ "$id" = host ] || fetch_ids="$fetch_ids $id" ;;
+	*) kdie "unknown kernel '$id' in KERNELS (known: $KERNEL_IDS, and host)" ;;
+	esac
+done
 
 # The tests of the suite, as run.sh names them (test_NAME).
 case $suite in
@@ -71,6 +84,19 @@ case ${SYNFIN_KERNEL_TIMEOUT:-} in
 *[!0-9]*) kdie "SYNFIN_KERNEL_TIMEOUT must be a number of seconds" ;;
 *) gtimeout=$SYNFIN_KERNEL_TIMEOUT ;;
 esac
+
+# One matrix at a time on this machine (a guest takes both cores; a second run would also
+# share the cache), and never beside the benchmark: a second run waits here.
+mkdir -p "$KCACHE" || exit 1
+exec 8>"$KCACHE/guest.lock"
+if ! flock -n 8; then
+	kmsg "another kernel matrix is running: waiting for it"
+	flock 8
+fi
+while pgrep -x storm >/dev/null; do
+	kmsg "the benchmark (storm) is running: waiting for it to finish"
+	sleep 10
+done
 
 rm -rf "$out"
 mkdir -p "$out" || exit 1
@@ -95,7 +121,7 @@ fetch_args=()
 # shellcheck disable=SC2086
 while read -r id t; do
 	[ -n "$t" ] && tree[$id]=$t
-done < <("$here/fetch.sh" "${fetch_args[@]}" $kernels)
+done < <([ -n "$fetch_ids" ] && "$here/fetch.sh" "${fetch_args[@]}" $fetch_ids)
 
 # ---------------------------------------------------------------- guests
 qpid=
@@ -111,18 +137,6 @@ stop_qemu() {
 	qpid=
 }
 trap 'stop_qemu; exit 130' INT TERM
-
-# One guest at a time on this machine (each takes both cores), and never beside the
-# benchmark: a second matrix run waits here.
-exec 8>"$KCACHE/guest.lock"
-if ! flock -n 8; then
-	kmsg "another kernel matrix guest is running: waiting for it"
-	flock 8
-fi
-while pgrep -x storm >/dev/null; do
-	kmsg "the benchmark (storm) is running: waiting for it to finish"
-	sleep 10
-done
 
 # qemu_cmd ID ACCEL CPU INITRD APPEND...: the qemu command line for kernel ID.
 qemu_cmd() {
@@ -294,10 +308,45 @@ collect() {
 	done
 }
 
+# run_host: the machine's own kernel as a row too (KERNELS=host, not booted): the guest's
+# steps, run here on the same snapshot.
+run_host() {
+	local d=$out/host t0 now
+	mkdir -p "$d/share" "$d/tests"
+	{
+		printf 'KID=host\n'
+		printf 'KREL=%q\n' "$(uname -r)"
+		printf 'KVER=%q\n' "$(uname -r | sed 's/[-+].*//')"
+		printf 'KDISTRO=%q\n' "this machine's kernel"
+	} >"$d/kernel.env"
+	t0=$(date +%s)
+	echo 0 >"$d/share/booted"
+	(
+		cd "$snap" || exit 1
+		./synfin check >"$d/share/check.txt" 2>&1
+		echo $? >"$d/share/check.rc"
+		./synfin check --json >"$d/share/check.json" 2>"$d/share/check-json.err"
+		echo $? >"$d/share/check-json.rc"
+		# shellcheck disable=SC2086
+		V=1 tests/integration/run.sh $guest_tests 2>&1 | tee "$d/share/run.log" |
+			grep --line-buffered -E '^(PASS|FAIL|SKIP) |^[0-9]+ passed, ' | sed 's/^/  [host] /'
+	)
+	touch "$d/share/done"
+	now=$(date +%s)
+	printf 'BOOT=ok\nBOOT_S=0\nSUITE_S=%s\nWALL_S=%s\nACCEL=none\n' $((now - t0)) $((now - t0)) >"$d/guest.env"
+}
+
 declare -A label
 for id in $kernels; do
 	d=$out/$id
 	mkdir -p "$d/share" "$d/tests"
+	if [ "$id" = host ]; then
+		label[$id]="host ($(uname -r | sed 's/[-+].*//'))"
+		kmsg "host: running suite $suite on this machine's kernel $(uname -r)"
+		run_host
+		collect "$id"
+		continue
+	fi
 	if [ -z "${tree[$id]:-}" ]; then
 		label[$id]=$id
 		printf 'BOOT=%q\nBOOT_S=0\nSUITE_S=0\nWALL_S=0\nACCEL=none\n' "no kernel: fetch failed" >"$d/guest.env"
@@ -352,7 +401,8 @@ for id in $kernels; do
 	(
 		. "$d/guest.env"
 		pkg=-
-		[ -f "$d/kernel.env" ] && pkg=$(. "$d/kernel.env" && echo "Debian $KSUITE $KPKG $KVERSION")
+		[ -f "$d/kernel.env" ] && pkg=$(. "$d/kernel.env" &&
+			if [ "$KID" = host ]; then echo "this machine's kernel $KREL"; else echo "Debian $KSUITE $KPKG $KVERSION"; fi)
 		verdict="no verdict"
 		if [ -s "$d/share/check.txt" ]; then
 			verdict="$(tail -n 1 "$d/share/check.txt" | tr -d '\r') (exit $(cat "$d/share/check.rc" 2>/dev/null))"
@@ -360,7 +410,11 @@ for id in $kernels; do
 			first=$(grep -m1 -E ' FAIL( |$)' "$d/share/check.txt" | sed 's/  */ /g' | cut -c1-240)
 			[ "$nf" -gt 0 ] && verdict="$verdict; $nf FAIL, the first: $first"
 		fi
-		echo "${label[$id]}: $pkg; guest $BOOT; ${ACCEL} boot ${BOOT_S}s, suite ${SUITE_S}s"
+		if [ "$ACCEL" = none ]; then
+			echo "${label[$id]}: $pkg; not booted; suite ${SUITE_S}s"
+		else
+			echo "${label[$id]}: $pkg; guest $BOOT; ${ACCEL^^}: boot ${BOOT_S}s, suite ${SUITE_S}s"
+		fi
 		echo "    synfin check: $verdict"
 	)
 done
@@ -371,14 +425,14 @@ for id in $kernels; do
 	check_json=null
 	jq -e 'type == "object"' "$d/share/check.json" >/dev/null 2>&1 && check_json=$(cat "$d/share/check.json")
 	(
-		KVER= KREL= KPKG= KVERSION= KPKGS= KSUITE=
+		KVER= KREL= KPKG= KVERSION= KPKGS= KSUITE= KDISTRO=
 		# shellcheck disable=SC1091
 		[ -f "$d/kernel.env" ] && . "$d/kernel.env"
 		# shellcheck disable=SC1091
 		. "$d/guest.env"
 		jq -n --arg id "$id" --arg klabel "${label[$id]}" --arg version "$KVER" \
 			--arg release "$KREL" --arg package "$KPKG" --arg package_version "$KVERSION" \
-			--arg packages "$KPKGS" --arg suite "$KSUITE" \
+			--arg packages "$KPKGS" --arg suite "$KSUITE" --arg distro "$KDISTRO" \
 			--arg status "$BOOT" --arg accel "$ACCEL" --argjson boot_s "$BOOT_S" \
 			--argjson suite_s "$SUITE_S" --argjson wall_s "${WALL_S:-0}" \
 			--arg check "$(cat "$d/share/check.txt" 2>/dev/null)" \
@@ -387,7 +441,8 @@ for id in $kernels; do
 			--rawfile tsv "$d/results.tsv" '
 			def nul: if . == "" then null else . end;
 			{id: $id, "label": $klabel, version: ($version | nul), release: ($release | nul),
-			 distro: (if $suite == "" then null else "Debian \($suite)" end),
+			 distro: (if $distro != "" then $distro elif $suite != "" then "Debian \($suite)"
+			          else null end),
 			 package: ($package | nul), package_version: ($package_version | nul),
 			 packages: ($packages | split(" ") | map(select(. != ""))),
 			 guest: {status: $status, accel: $accel, boot_seconds: $boot_s,
