@@ -74,7 +74,7 @@ static void hist_values(double *v, const struct hist *h)
 	v[4] = (double)h->max_us;
 }
 
-void run_values_compute(struct run_values *out, const struct summary *s, const struct run_info *ri,
+void run_values_compute(struct run_values *out, const struct summary *s, const struct session_info *ri,
 			uint64_t tw_entries)
 {
 	double *v = out->v;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lifecycle.h"
-#include "render.h"
+#include "session_info.h"
 
 enum run_metric_kind {
 	RM_COUNT,    /* a plain number; a unit on the value is a usage error */
@@ -33,7 +33,7 @@ struct run_values {
 
 /* tw_entries: closes that handed over to a TIME_WAIT socket (the summary keeps the peak
  * only). close_wait.max also covers sockets still in CLOSE_WAIT (ri->close_wait_oldest_us). */
-void run_values_compute(struct run_values *out, const struct summary *s, const struct run_info *ri,
+void run_values_compute(struct run_values *out, const struct summary *s, const struct session_info *ri,
 			uint64_t tw_entries);
 /* Index in run_metrics[] of the name (len bytes), or -1. */
 int run_metric_find(const char *name, size_t len);

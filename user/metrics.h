@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "lifecycle.h"
-#include "render.h"
+#include "session_info.h"
 #include "stats.h"
 
 enum metric_type {
@@ -52,7 +52,7 @@ void port_stats_free(struct port_stats *p);
 /* What the table reads. */
 struct metric_src {
 	const struct summary *sum;
-	const struct run_info *ri;      /* NULL: live figures unknown, their families left out */
+	const struct session_info *ri;      /* NULL: live figures unknown, their families left out */
 	const struct port_stats *ports; /* NULL: no per-port breakdown */
 	const char *version;
 };

@@ -169,7 +169,7 @@ static void json_hist(FILE *f, const char *name, const struct hist *h)
 		h->max_us, h->count ? h->min_us : 0, h->sum_us);
 }
 
-void json_summary(FILE *f, const struct summary *s, const struct run_info *ri)
+void json_summary(FILE *f, const struct summary *s, const struct session_info *ri)
 {
 	unsigned int i, j;
 

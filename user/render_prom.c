@@ -189,7 +189,7 @@ static void family_header(FILE *f, const struct metric_def *m, enum prom_format 
 	}
 }
 
-int prom_write(FILE *f, const struct summary *s, const struct run_info *ri,
+int prom_write(FILE *f, const struct summary *s, const struct session_info *ri,
 	       const struct prom_opts *o)
 {
 	struct metric_src src = {

@@ -21,7 +21,7 @@ struct prom_opts {
 };
 
 /* Writes every metric family of the table: 0, or -EIO when the stream failed. */
-int prom_write(FILE *f, const struct summary *s, const struct run_info *ri,
+int prom_write(FILE *f, const struct summary *s, const struct session_info *ri,
 	       const struct prom_opts *o);
 
 /* The Content-Type header value for a format. */

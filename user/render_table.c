@@ -124,7 +124,7 @@ static void quantile_line(FILE *f, const char *label, const struct hist *h)
 		p90, p99, max);
 }
 
-void table_summary(FILE *f, const struct summary *s, const struct run_info *ri)
+void table_summary(FILE *f, const struct summary *s, const struct session_info *ri)
 {
 	unsigned int i, j;
 	char label[48];

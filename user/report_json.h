@@ -65,7 +65,7 @@ void tw_timeline_end(struct tw_timeline *t, uint64_t now_ns);
 
 struct run_report {
 	const struct summary *sum;
-	const struct run_info *ri;
+	const struct session_info *ri;
 	const struct run_values *values;
 	const struct endpoint_table *endpoints; /* may be NULL */
 	const struct tw_timeline *tw;           /* may be NULL */

@@ -649,7 +649,7 @@ static int observe(struct run *r, char **cmd, int ncmd)
 	struct run_report rep = { 0 };
 	struct run_values values;
 	struct timespec wall;
-	struct run_info ri;
+	struct session_info ri;
 	struct session s;
 	sigset_t block, oldmask;
 	int status = 0, exec_errno = 0, ret, i;
@@ -736,7 +736,7 @@ static int observe(struct run *r, char **cmd, int ncmd)
 	while (session_now_ns() < settle_end && session_poll(&s) >= 0)
 		;
 	session_flush(&s);
-	session_run_info(&s, &ri);
+	session_read_info(&s, &ri);
 	tw_timeline_end(&r->tw, session_now_ns());
 	session_stop(&s);
 	cgroup_remove(r);

@@ -183,7 +183,7 @@ static void on_event(void *ctx, const struct synfin_event *e)
 static char *render_locked(struct serve *sv, enum prom_format fmt, size_t *len)
 {
 	struct prom_opts o = { .format = fmt, .ports = sv->ports, .version = SYNFIN_VERSION };
-	struct run_info ri;
+	struct session_info ri;
 	char *buf = NULL;
 	FILE *f;
 	int ret;
@@ -191,7 +191,7 @@ static char *render_locked(struct serve *sv, enum prom_format fmt, size_t *len)
 	f = open_memstream(&buf, len);
 	if (!f)
 		return NULL;
-	session_run_info(&sv->s, &ri);
+	session_read_info(&sv->s, &ri);
 	ret = prom_write(f, &sv->s.sum, &ri, &o);
 	if (fclose(f) || ret) {
 		free(buf);

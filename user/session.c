@@ -198,7 +198,7 @@ void session_flush(struct session *s)
 	sweep(s, session_now_ns());
 }
 
-void session_run_info(struct session *s, struct run_info *ri)
+void session_read_info(struct session *s, struct session_info *ri)
 {
 	uint64_t drops[SYNFIN_DROP_MAX] = { 0 };
 

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "lifecycle.h"
 #include "loader.h"
-#include "render.h"
+#include "session_info.h"
 
 /* Called for every accepted record (filtered, validated, already in the summary). */
 typedef void (*session_event_fn)(void *ctx, const struct synfin_event *e);
@@ -83,9 +83,9 @@ int session_start(struct session *s, const struct session_config *c, session_eve
 		  session_warn_fn on_warn, void *ctx, char *err, size_t errlen);
 /* Waits up to one drain period, handles what arrived, sweeps when due. 0 or -errno. */
 int session_poll(struct session *s);
-/* Drains what is left; call before the final run_info. */
+/* Drains what is left; call before the final session_read_info. */
 void session_flush(struct session *s);
-void session_run_info(struct session *s, struct run_info *ri);
+void session_read_info(struct session *s, struct session_info *ri);
 void session_stop(struct session *s);
 
 #endif

@@ -149,7 +149,7 @@ int watch_main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct session s;
 	uint64_t deadline = 0;
-	struct run_info ri;
+	struct session_info ri;
 	char err[256];
 	int first = 0, ret;
 
@@ -203,7 +203,7 @@ int watch_main(int argc, char **argv)
 		}
 	}
 	session_flush(&s);
-	session_run_info(&s, &ri);
+	session_read_info(&s, &ri);
 	if (w.json)
 		json_summary(w.out, &s.sum, &ri);
 	else

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -230,7 +231,7 @@ static void test_format(void **state)
 static void test_values_from_summary(void **state)
 {
 	struct summary *s = calloc(1, sizeof(*s));
-	struct run_info ri = { .lost = 3, .close_wait_oldest_us = 9000 };
+	struct session_info ri = { .lost = 3, .close_wait_oldest_us = 9000 };
 	struct run_values v;
 	int i;
 

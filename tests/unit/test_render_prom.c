@@ -15,7 +15,7 @@
 #include "metrics.h"
 #include "render_prom.h"
 
-static char *render(const struct summary *s, const struct run_info *ri,
+static char *render(const struct summary *s, const struct session_info *ri,
 		    const struct prom_opts *o)
 {
 	char *buf = NULL;
@@ -155,7 +155,7 @@ static void check_text_structure(const char *out)
 static void test_help_type_once(void **state)
 {
 	struct summary *s = new_summary();
-	struct run_info ri = { 0 };
+	struct session_info ri = { 0 };
 	char *out;
 	unsigned int i, families = 0;
 
@@ -266,17 +266,17 @@ static void test_histogram_buckets(void **state)
 			 (double)sum / 1e6) < 1e-9);
 	/* histograms without labels */
 	assert_int_equal(check_hist(out, "synfin_connection_duration_seconds", ""), 0);
-	/* no run_info: the live families are left out */
+	/* no session_info: the live families are left out */
 	assert_int_equal(count_lines(out, "# TYPE synfin_sockets "), 0);
 	assert_int_equal(count_lines(out, "synfin_events_lost_total"), 0);
 	free(out);
 	free(s);
 }
 
-static void test_run_info(void **state)
+static void test_session_info(void **state)
 {
 	struct summary *s = new_summary();
-	struct run_info ri = { .lost = 7, .untracked = 3, .close_wait_oldest_us = 1500000 };
+	struct session_info ri = { .lost = 7, .untracked = 3, .close_wait_oldest_us = 1500000 };
 	char *out;
 
 	(void)state;
@@ -458,7 +458,7 @@ int main(void)
 		cmocka_unit_test(test_float_forms),
 		cmocka_unit_test(test_help_type_once),
 		cmocka_unit_test(test_histogram_buckets),
-		cmocka_unit_test(test_run_info),
+		cmocka_unit_test(test_session_info),
 		cmocka_unit_test(test_openmetrics),
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_by_port),

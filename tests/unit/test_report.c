@@ -15,7 +15,7 @@
 
 struct fixture {
 	struct summary sum;
-	struct run_info ri;
+	struct session_info ri;
 	struct run_values values;
 	struct endpoint_table endpoints;
 	struct tw_timeline tw;
