@@ -193,7 +193,7 @@ static void write_header(FILE *f, const struct run_report *r)
 	char when[40], dur[24];
 	int i;
 
-	report_time(when, sizeof(when), r->started_unix_ms);
+	format_utc_ms(when, sizeof(when), r->started_unix_ms);
 	format_duration_us(dur, sizeof(dur), r->ri->duration_ms * 1000);
 	fprintf(f, "<h1>synfin run report <span class=\"badge %s\" id=\"verdict\">%s</span></h1>\n",
 		!strcmp(report_verdict(r), "pass") ? "pass" : "fail", report_verdict(r));
