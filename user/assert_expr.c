@@ -74,8 +74,8 @@ static void hist_values(double *v, const struct hist *h)
 	v[4] = (double)h->max_us;
 }
 
-void run_values_compute(struct run_values *out, const struct summary *s, const struct session_info *ri,
-			uint64_t tw_entries)
+void run_values_compute(struct run_values *out, const struct summary *s,
+			const struct session_info *ri)
 {
 	double *v = out->v;
 	uint64_t n = 0, cw_max;
@@ -116,7 +116,7 @@ void run_values_compute(struct run_values *out, const struct summary *s, const s
 	v[M_CL_LOCAL_RST] = (double)s->closes[SYNFIN_INIT_LOCAL][SYNFIN_HOW_RST];
 	v[M_CL_REMOTE_FIN] = (double)s->closes[SYNFIN_INIT_REMOTE][SYNFIN_HOW_FIN];
 	v[M_CL_REMOTE_RST] = (double)s->closes[SYNFIN_INIT_REMOTE][SYNFIN_HOW_RST];
-	v[M_TW_COUNT] = (double)tw_entries;
+	v[M_TW_COUNT] = (double)s->tw_entries;
 	v[M_TW_PEAK] = (double)s->tw_peak;
 	cw_max = s->close_wait.max_us;
 	if (ri && ri->close_wait_oldest_us > cw_max)

@@ -31,10 +31,9 @@ struct run_values {
 	double v[RUN_METRIC_MAX];
 };
 
-/* tw_entries: closes that handed over to a TIME_WAIT socket (the summary keeps the peak
- * only). close_wait.max also covers sockets still in CLOSE_WAIT (ri->close_wait_oldest_us). */
-void run_values_compute(struct run_values *out, const struct summary *s, const struct session_info *ri,
-			uint64_t tw_entries);
+/* close_wait.max also covers sockets still in CLOSE_WAIT (ri->close_wait_oldest_us). */
+void run_values_compute(struct run_values *out, const struct summary *s,
+			const struct session_info *ri);
 /* Index in run_metrics[] of the name (len bytes), or -1. */
 int run_metric_find(const char *name, size_t len);
 /* The value of the metric called name, NAN when there is no such metric. */

@@ -78,8 +78,11 @@ int summary_add(struct summary *s, const struct synfin_event *e)
 			hist_add(&s->lifetime, e->close.lifetime_us);
 		if (e->close.state_us[SYNFIN_CS_CLOSE_WAIT])
 			hist_add(&s->close_wait, e->close.state_us[SYNFIN_CS_CLOSE_WAIT]);
-		if (e->close.tw_handover && ++s->tw_live > s->tw_peak)
-			s->tw_peak = s->tw_live;
+		if (e->close.tw_handover) {
+			s->tw_entries++;
+			if (++s->tw_live > s->tw_peak)
+				s->tw_peak = s->tw_live;
+		}
 		break;
 	case SYNFIN_EV_TIME_WAIT:
 		hist_add(&s->time_wait[e->tw.end], e->tw.duration_us);

@@ -29,6 +29,7 @@ struct summary {
 	struct hist lifetime;
 	struct hist close_wait;              /* time spent in CLOSE_WAIT, closes that visited it */
 	struct hist time_wait[SYNFIN_TW_END_MAX];
+	uint64_t tw_entries;                 /* closes that handed over to a TIME_WAIT socket */
 	uint64_t tw_live;                    /* TIME_WAITs handed over and not yet ended */
 	uint64_t tw_peak;
 };

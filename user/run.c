@@ -741,7 +741,7 @@ static int observe(struct run *r, char **cmd, int ncmd)
 	session_stop(&s);
 	cgroup_remove(r);
 
-	run_values_compute(&values, &s.sum, &ri, r->tw.entries);
+	run_values_compute(&values, &s.sum, &ri);
 	for (i = 0; i < (int)r->nasserts; i++) {
 		const struct assertion *a = &r->asserts[i];
 

@@ -140,7 +140,6 @@ void tw_timeline_add(struct tw_timeline *t, const struct synfin_event *e)
 	if (e->type == SYNFIN_EV_CLOSE && e->close.tw_handover) {
 		b = tw_advance(t, e->ts_ns);
 		t->live++;
-		t->entries++;
 		t->entered[b]++;
 		if (t->peak[b] < t->live)
 			t->peak[b] = t->live;

@@ -49,7 +49,6 @@ struct tw_timeline {
 	uint64_t start_ns;
 	uint64_t bin_ns;
 	uint64_t live;    /* handed over and not yet ended */
-	uint64_t entries; /* closes with a TIME_WAIT handover: time_wait.count */
 	unsigned int used; /* bins up to the last event or tw_timeline_end */
 	uint64_t peak[TW_BINS];   /* most alive at once within the bin */
 	uint64_t entered[TW_BINS];

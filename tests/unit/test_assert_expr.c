@@ -249,8 +249,9 @@ static void test_values_from_summary(void **state)
 	s->closes[SYNFIN_INIT_REMOTE][SYNFIN_HOW_RST] = 2;
 	s->closes[SYNFIN_INIT_UNKNOWN][SYNFIN_HOW_FIN] = 1;
 	s->tw_peak = 5;
+	s->tw_entries = 7;
 	hist_add(&s->close_wait, 4000);
-	run_values_compute(&v, s, &ri, 7);
+	run_values_compute(&v, s, &ri);
 	assert_true(run_metric_value(&v, "handshake.client.count") == 100);
 	assert_true(run_metric_value(&v, "handshake.server.count") == 1);
 	assert_true(run_metric_value(&v, "handshake.count") == 101);
