@@ -132,48 +132,6 @@ void comm_to_str(char *out, const char *comm)
 	out[i] = '\0';
 }
 
-size_t json_escape(char *dst, size_t cap, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p;
-	size_t n = 0;
-
-	for (p = (const unsigned char *)s; *p && n + 6 <= cap; p++) {
-		if (*p == '"' || *p == '\\') {
-			dst[n++] = '\\';
-			dst[n++] = (char)*p;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			memcpy(dst + n, "\\u00", 4);
-			dst[n + 4] = hex[*p >> 4];
-			dst[n + 5] = hex[*p & 15];
-			n += 6;
-		} else {
-			dst[n++] = (char)*p;
-		}
-	}
-	return n;
-}
-
-void json_string(FILE *f, const char *s)
-{
-	char buf[6 * 256];
-	size_t n;
-
-	fputc('"', f);
-	while (*s) {
-		/* at most 255 input bytes per round, so the escaped form always fits */
-		char part[256];
-		size_t len = strnlen(s, sizeof(part) - 1);
-
-		memcpy(part, s, len);
-		part[len] = '\0';
-		n = json_escape(buf, sizeof(buf), part);
-		fwrite(buf, 1, n, f);
-		s += len;
-	}
-	fputc('"', f);
-}
-
 void format_utc_ms(char *buf, size_t len, int64_t unix_ms)
 {
 	time_t secs = (time_t)(unix_ms / 1000);

@@ -36,12 +36,4 @@ void format_duration_us(char *buf, size_t len, uint64_t us);
 /* Copies a kernel comm (maybe not NUL-terminated) into a C string of SYNFIN_COMM_LEN + 1. */
 void comm_to_str(char *out, const char *comm);
 
-
-
-#include <stdio.h>
-/* Writes s as a JSON string literal (quotes, escapes, control characters as \u00XX). */
-void json_string(FILE *f, const char *s);
-/* The escaped body of s (no quotes) into dst; stops early rather than overflow cap.
- * Returns the bytes written. */
-size_t json_escape(char *dst, size_t cap, const char *s);
 #endif

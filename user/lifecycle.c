@@ -96,6 +96,27 @@ int summary_add(struct summary *s, const struct synfin_event *e)
 	return 0;
 }
 
+uint64_t summary_connect_failures(const struct summary *s)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < SYNFIN_FAIL_REASON_MAX; i++)
+		n += s->connect_fail[i];
+	return n;
+}
+
+uint64_t summary_closes(const struct summary *s)
+{
+	uint64_t n = 0;
+	unsigned int i, j;
+
+	for (i = 0; i < SYNFIN_INIT_MAX; i++)
+		for (j = 0; j < SYNFIN_HOW_MAX; j++)
+			n += s->closes[i][j];
+	return n;
+}
+
 bool tw_pending_resolve(const struct synfin_event *tw_start, uint64_t start_ns,
 			uint64_t cancel_ns, uint64_t now_ns, uint64_t grace_ns,
 			struct synfin_event *out)

@@ -40,6 +40,10 @@ bool lifecycle_wanted(const struct filter *f, const struct synfin_event *e);
 /* Validates and aggregates e; returns 0 or -EINVAL (then counted in malformed only). */
 int summary_add(struct summary *s, const struct synfin_event *e);
 
+/* Totals over the summary's breakdowns: every reason, every initiator and how. */
+uint64_t summary_connect_failures(const struct summary *s);
+uint64_t summary_closes(const struct summary *s);
+
 /* A timewait entry cancelled early, with no re-arm or reuse following within grace_ns, was
  * killed (RST, ss -K): build its end record. Returns false while it may still be a re-arm. */
 bool tw_pending_resolve(const struct synfin_event *tw_start, uint64_t start_ns,

@@ -4,15 +4,25 @@
 #define SYNFIN_RENDER_H
 
 #include <stdio.h>
+#include "json_writer.h"
 #include "lifecycle.h"
 #include "session_info.h"
 
+/* JSON lines, the contract in the README (schema docs/records.schema.json). */
 void json_event(FILE *f, const struct synfin_event *e);
-void json_summary(FILE *f, const struct summary *s, const struct session_info *ri);
+/* e: the socket's CLOSE_WAIT entry (a STATE record); age_us: how long it has been there. */
+void json_close_wait_warning(FILE *f, const struct synfin_event *e, uint64_t age_us);
+void json_summary(FILE *f, const struct summary *s, const struct session_info *si);
+/* The summary's members, into an open object: watch's summary line and the run report's
+ * "summary" have this one shape. */
+void json_summary_members(struct jw *j, const struct summary *s, const struct session_info *si);
+/* The histogram object every JSON output uses. */
+void json_hist(struct jw *j, const char *key, const struct hist *h);
 
 void table_header(FILE *f);
 /* wall_offset_ns: CLOCK_REALTIME - CLOCK_MONOTONIC, to print ts_ns as a time of day */
 void table_event(FILE *f, const struct synfin_event *e, int64_t wall_offset_ns);
+void table_close_wait_warning(FILE *f, const struct synfin_event *e, uint64_t age_us);
 void table_summary(FILE *f, const struct summary *s, const struct session_info *ri);
 /* bcc-style log2 chart of h, in microseconds */
 void table_log2_hist(FILE *f, const struct hist *h, const char *title);

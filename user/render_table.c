@@ -80,6 +80,21 @@ void table_event(FILE *f, const struct synfin_event *e, int64_t wall_offset_ns)
 		detail);
 }
 
+void table_close_wait_warning(FILE *f, const struct synfin_event *e, uint64_t age_us)
+{
+	char local[ADDR_STR_LEN + 8], remote[ADDR_STR_LEN + 8], comm[SYNFIN_COMM_LEN + 1] = "-";
+	char pid[12] = "-";
+
+	format_endpoint(local, sizeof(local), e->id.family, e->id.laddr, e->id.lport);
+	format_endpoint(remote, sizeof(remote), e->id.family, e->id.raddr, e->id.rport);
+	if (!(e->flags & SYNFIN_F_NO_PID)) {
+		comm_to_str(comm, e->comm);
+		snprintf(pid, sizeof(pid), "%u", e->pid);
+	}
+	fprintf(f, "WARNING: %s <- %s (pid %s %s) in CLOSE_WAIT for %.1f s: the peer closed, the application has not called close()\n",
+		local, remote, pid, comm, (double)age_us / 1e6);
+}
+
 void table_log2_hist(FILE *f, const struct hist *h, const char *title)
 {
 	unsigned int i, first = HIST_LOG2_SLOTS, last = 0, bar, width = 40;

@@ -7,241 +7,182 @@
 #include <time.h>
 #include "format.h"
 #include "render_prom.h"
+#include "render.h"
 #include "report_json.h"
 
 /* ---------------------------------------------------------------- the JSON document */
 
-static void num(FILE *f, double v)
+static const char *unit_name(unsigned int metric)
 {
-	if (isnan(v) || isinf(v))
-		fputs("null", f);
-	else if (v == 0)
-		fputs("0", f); /* not "-0" */
-	else
-		fprintf(f, "%.15g", v);
+	return run_metrics[metric].kind == RM_DURATION ? "us" : "count";
 }
 
-static void hist_obj(FILE *f, const struct hist *h)
-{
-	unsigned int i;
-	bool first = true;
-
-	fprintf(f, "{\"count\":%" PRIu64 ",\"min_us\":%" PRIu64 ",\"p50_us\":%" PRIu64
-		   ",\"p90_us\":%" PRIu64 ",\"p99_us\":%" PRIu64 ",\"max_us\":%" PRIu64
-		   ",\"sum_us\":%" PRIu64 ",\"log2\":[",
-		h->count, h->count ? h->min_us : 0, hist_quantile(h, 0.5), hist_quantile(h, 0.9),
-		hist_quantile(h, 0.99), h->max_us, h->sum_us);
-	for (i = 0; i < HIST_LOG2_SLOTS; i++) {
-		uint64_t n = hist_log2_count(h, i);
-
-		if (!n)
-			continue;
-		fprintf(f, "%s{\"from_us\":%" PRIu64 ",\"to_us\":%" PRIu64 ",\"count\":%" PRIu64 "}",
-			first ? "" : ",", (uint64_t)(i ? 1ULL << i : 0),
-			(uint64_t)(i < 63 ? (1ULL << (i + 1)) - 1 : UINT64_MAX), n);
-		first = false;
-	}
-	fputs("]}", f);
-}
-
-static void write_command(FILE *f, const struct run_report *r)
+static void write_command(struct jw *j, const struct run_report *r)
 {
 	int i;
 
-	fputs("\"command\":{\"argv\":[", f);
-	for (i = 0; i < r->argc; i++) {
-		if (i)
-			fputc(',', f);
-		json_string(f, r->argv[i]);
-	}
-	fputs("],\"exit_code\":", f);
+	jw_object(j, "command");
+	jw_array(j, "argv");
+	for (i = 0; i < r->argc; i++)
+		jw_str(j, NULL, r->argv[i]);
+	jw_close(j);
 	if (r->exit_code >= 0)
-		fprintf(f, "%d", r->exit_code);
+		jw_i64(j, "exit_code", r->exit_code);
 	else
-		fputs("null", f);
-	fputs(",\"signal\":", f);
+		jw_null(j, "exit_code");
 	if (r->term_signal > 0)
-		fprintf(f, "%d", r->term_signal);
+		jw_i64(j, "signal", r->term_signal);
 	else
-		fputs("null", f);
-	fprintf(f, ",\"leftover_processes_killed\":%" PRIu64 "}", r->leftovers);
+		jw_null(j, "signal");
+	jw_u64(j, "leftover_processes_killed", r->leftovers);
+	jw_close(j);
 }
 
-static void write_metrics(FILE *f, const struct run_report *r)
+static void write_metrics(struct jw *j, const struct run_report *r)
 {
 	unsigned int i;
 
-	fputs("\"metrics\":{", f);
+	jw_object(j, "metrics");
 	for (i = 0; i < run_metric_count; i++) {
-		fprintf(f, "%s\"%s\":{\"value\":", i ? "," : "", run_metrics[i].name);
-		num(f, r->values->v[i]);
-		fprintf(f, ",\"unit\":\"%s\"}", run_metrics[i].kind == RM_DURATION ? "us" : "count");
+		jw_object(j, run_metrics[i].name);
+		jw_double(j, "value", r->values->v[i]);
+		jw_str(j, "unit", unit_name(i));
+		jw_close(j);
 	}
-	fputc('}', f);
+	jw_close(j);
 }
 
-static void write_summary(FILE *f, const struct run_report *r)
+static void write_timeline(struct jw *j, const struct tw_timeline *t)
 {
-	const struct summary *s = r->sum;
-	unsigned int i, j;
-	uint64_t n;
+	unsigned int i;
 
-	fputs(",\"handshake\":{", f);
-	for (i = 0; i < 2; i++) {
-		fprintf(f, "%s\"%s\":{\"latency\":", i ? "," : "", side_name(i));
-		hist_obj(f, &s->handshake[i]);
-		fprintf(f, ",\"retransmits\":%" PRIu64 ",\"estimated\":%" PRIu64 "}",
-			s->handshake_retransmits[i], s->handshake_estimated[i]);
+	if (!t) {
+		jw_null(j, "time_wait_timeline");
+		return;
 	}
-	n = 0;
-	for (i = 0; i < SYNFIN_FAIL_REASON_MAX; i++)
-		n += s->connect_fail[i];
-	fprintf(f, "},\"connect_failures\":{\"total\":%" PRIu64, n);
-	for (i = 0; i < SYNFIN_FAIL_REASON_MAX; i++)
-		fprintf(f, ",\"%s\":%" PRIu64, fail_reason_name(i), s->connect_fail[i]);
-	fprintf(f, ",\"retransmits\":%" PRIu64 "}", s->connect_fail_retransmits);
-	n = 0;
-	for (i = 0; i < SYNFIN_INIT_MAX; i++)
-		for (j = 0; j < SYNFIN_HOW_MAX; j++)
-			n += s->closes[i][j];
-	fprintf(f, ",\"closes\":{\"total\":%" PRIu64, n);
-	for (i = 0; i < SYNFIN_INIT_MAX; i++) {
-		fprintf(f, ",\"%s\":{", initiator_name(i));
-		for (j = 0; j < SYNFIN_HOW_MAX; j++)
-			fprintf(f, "%s\"%s\":%" PRIu64, j ? "," : "", how_name(j), s->closes[i][j]);
-		fputc('}', f);
-	}
-	fprintf(f, ",\"partial\":%" PRIu64 "},\"lifetime\":", s->closes_partial);
-	hist_obj(f, &s->lifetime);
-	fputs(",\"close_wait\":{\"closed\":", f);
-	hist_obj(f, &s->close_wait);
-	fprintf(f, ",\"oldest_open_us\":%" PRIu64 "}", r->ri->close_wait_oldest_us);
-	fprintf(f, ",\"time_wait\":{\"entries\":%" PRIu64 ",\"peak\":%" PRIu64 ",\"ended\":{",
-		(uint64_t)run_metric_value(r->values, "time_wait.count"),
-		s->tw_peak);
-	for (i = 0; i < SYNFIN_TW_END_MAX; i++) {
-		fprintf(f, "%s\"%s\":", i ? "," : "", tw_end_name(i));
-		hist_obj(f, &s->time_wait[i]);
-	}
-	fputc('}', f);
-	if (r->tw) {
-		fprintf(f, ",\"timeline\":{\"bin_ms\":%" PRIu64 ",\"peak\":[", r->tw->bin_ns / 1000000);
-		for (i = 0; i < r->tw->used; i++)
-			fprintf(f, "%s%" PRIu64, i ? "," : "", r->tw->peak[i]);
-		fputs("],\"entered\":[", f);
-		for (i = 0; i < r->tw->used; i++)
-			fprintf(f, "%s%" PRIu64, i ? "," : "", r->tw->entered[i]);
-		fputs("]}", f);
-	}
-	fputs("},\"events\":{", f);
-	for (i = 1; i < SYNFIN_EV_TYPE_MAX; i++)
-		fprintf(f, "\"%s\":%" PRIu64 ",", event_type_name(i), s->events[i]);
-	fprintf(f, "\"lost\":%" PRIu64 ",\"untracked\":%" PRIu64 ",\"malformed\":%" PRIu64 "}",
-		r->ri->lost, r->ri->untracked, s->malformed);
+	jw_object(j, "time_wait_timeline");
+	jw_u64(j, "bin_ms", t->bin_ns / 1000000);
+	jw_array(j, "peak");
+	for (i = 0; i < t->used; i++)
+		jw_u64(j, NULL, t->peak[i]);
+	jw_close(j);
+	jw_array(j, "entered");
+	for (i = 0; i < t->used; i++)
+		jw_u64(j, NULL, t->entered[i]);
+	jw_close(j);
+	jw_close(j);
 }
 
-static void write_endpoints(FILE *f, const struct run_report *r)
+static void write_endpoints(struct jw *j, const struct run_report *r)
 {
 	unsigned int idx[ENDPOINT_MAX], i, n = 0;
 	char label[ADDR_STR_LEN + 16], addr[ADDR_STR_LEN];
 
 	if (r->endpoints)
 		n = endpoints_top(r->endpoints, idx, ENDPOINT_MAX);
-	fputs(",\"endpoints\":[", f);
+	jw_array(j, "endpoints");
 	for (i = 0; i < n; i++) {
 		const struct endpoint *ep = &r->endpoints->ep[idx[i]];
 
 		endpoint_label(label, sizeof(label), ep);
 		format_addr(addr, sizeof(addr), ep->family, ep->addr);
-		fprintf(f, "%s{\"side\":\"%s\",\"label\":", i ? "," : "", side_name(ep->side));
-		json_string(f, label);
-		fputs(",\"address\":", f);
-		json_string(f, addr);
-		fprintf(f, ",\"port\":%u,\"family\":%u,\"failures\":%" PRIu64 ",\"latency\":", ep->port,
-			ep->family, ep->failures);
-		hist_obj(f, &ep->hs);
-		fputc('}', f);
+		jw_object(j, NULL);
+		jw_str(j, "side", side_name(ep->side));
+		jw_str(j, "label", label);
+		jw_str(j, "address", addr);
+		jw_u64(j, "port", ep->port);
+		jw_u64(j, "family", ep->family);
+		jw_u64(j, "failures", ep->failures);
+		json_hist(j, "latency", &ep->hs);
+		jw_close(j);
 	}
-	fprintf(f, "],\"endpoints_folded\":%" PRIu64, r->endpoints ? r->endpoints->folded : 0);
+	jw_close(j);
+	jw_u64(j, "endpoints_folded", r->endpoints ? r->endpoints->folded : 0);
 }
 
-static void write_assertions(FILE *f, const struct run_report *r)
+static void write_assertions(struct jw *j, const struct run_report *r)
 {
 	unsigned int i;
 
-	fputs(",\"assertions\":[", f);
+	jw_array(j, "assertions");
 	for (i = 0; i < r->nasserts; i++) {
 		const struct assertion *a = &r->asserts[i];
 		const struct assert_result *res = &r->results[i];
 
-		fprintf(f, "%s{\"expr\":", i ? "," : "");
-		json_string(f, a->text);
-		fprintf(f, ",\"metric\":\"%s\",\"op\":\"%s\",\"unit\":\"%s\",\"relative\":%s,\"measured\":",
-			run_metrics[a->metric].name, assert_op_str(a->op),
-			run_metrics[a->metric].kind == RM_DURATION ? "us" : "count",
-			a->rel == REL_NONE ? "false" : "true");
-		num(f, res->measured);
-		fputs(",\"threshold\":", f);
-		num(f, res->threshold);
-		fprintf(f, ",\"passed\":%s}", res->passed ? "true" : "false");
+		jw_object(j, NULL);
+		jw_str(j, "expr", a->text);
+		jw_str(j, "metric", run_metrics[a->metric].name);
+		jw_str(j, "op", assert_op_str(a->op));
+		jw_str(j, "unit", unit_name(a->metric));
+		jw_bool(j, "relative", a->rel != REL_NONE);
+		jw_double(j, "measured", res->measured);
+		jw_double(j, "threshold", res->threshold);
+		jw_bool(j, "passed", res->passed);
+		jw_close(j);
 	}
-	fputc(']', f);
+	jw_close(j);
 }
 
-static void write_baseline(FILE *f, const struct run_report *r)
+static void write_baseline(struct jw *j, const struct run_report *r)
 {
 	unsigned int i;
-	bool first = true;
 
-	fputs(",\"baseline\":", f);
 	if (!r->baseline) {
-		fputs("null", f);
+		jw_null(j, "baseline");
 		return;
 	}
-	fputs("{\"path\":", f);
-	json_string(f, r->baseline_path ? r->baseline_path : "");
-	fputs(",\"deltas\":{", f);
+	jw_object(j, "baseline");
+	jw_str(j, "path", r->baseline_path ? r->baseline_path : "");
+	jw_object(j, "deltas");
 	for (i = 0; i < run_metric_count; i++) {
 		double b = r->baseline->v[i], v = r->values->v[i];
 
 		if (!r->baseline_have[i])
 			continue;
-		fprintf(f, "%s\"%s\":{\"baseline\":", first ? "" : ",", run_metrics[i].name);
-		num(f, b);
-		fputs(",\"value\":", f);
-		num(f, v);
-		fputs(",\"delta\":", f);
-		num(f, v - b);
-		fputs(",\"delta_pct\":", f);
-		num(f, b != 0 ? (v - b) / b * 100 : NAN);
-		fputc('}', f);
-		first = false;
+		jw_object(j, run_metrics[i].name);
+		jw_double(j, "baseline", b);
+		jw_double(j, "value", v);
+		jw_double(j, "delta", v - b);
+		jw_double(j, "delta_pct", b != 0 ? (v - b) / b * 100 : NAN);
+		jw_close(j);
 	}
-	fputs("}}", f);
+	jw_close(j);
+	jw_close(j);
 }
 
 int report_json_write(FILE *f, const struct run_report *r)
 {
 	char when[40];
+	struct jw j;
+	int ret;
 
 	format_utc_ms(when, sizeof(when), r->started_unix_ms);
-	fprintf(f, "{\"schema_version\":%d,\"tool\":{\"name\":\"synfin\",\"version\":",
-		REPORT_SCHEMA_VERSION);
-	json_string(f, r->version ? r->version : "");
-	fprintf(f, ",\"record_abi\":%d},\"started_at\":\"%s\",\"duration_ms\":%" PRIu64 ",",
-		SYNFIN_ABI_VERSION, when, r->ri->duration_ms);
-	fprintf(f, "\"verdict\":\"%s\",\"exit_status\":%d,\"cgroup_id\":%" PRIu64 ",",
-		report_verdict(r), r->exit_status, r->cgroup_id);
-	write_command(f, r);
-	fputc(',', f);
-	write_metrics(f, r);
-	write_summary(f, r);
-	write_endpoints(f, r);
-	write_assertions(f, r);
-	write_baseline(f, r);
-	fputs("}\n", f);
-	fflush(f);
-	return ferror(f) ? -EIO : 0;
+	jw_init(&j, f);
+	jw_object(&j, NULL);
+	jw_u64(&j, "schema_version", JSON_SCHEMA_VERSION);
+	jw_object(&j, "tool");
+	jw_str(&j, "name", "synfin");
+	jw_str(&j, "version", r->version ? r->version : "");
+	jw_u64(&j, "record_abi", SYNFIN_ABI_VERSION);
+	jw_close(&j);
+	jw_str(&j, "started_at", when);
+	jw_str(&j, "verdict", report_verdict(r));
+	jw_i64(&j, "exit_status", r->exit_status);
+	jw_u64(&j, "cgroup_id", r->cgroup_id);
+	write_command(&j, r);
+	write_metrics(&j, r);
+	jw_object(&j, "summary");
+	json_summary_members(&j, r->sum, r->ri);
+	jw_close(&j);
+	write_timeline(&j, r->tw);
+	write_endpoints(&j, r);
+	write_assertions(&j, r);
+	write_baseline(&j, r);
+	jw_close(&j);
+	ret = jw_end_line(&j);
+	if (fflush(f) || ferror(f))
+		ret = -EIO;
+	return ret;
 }
 
 /* ---------------------------------------------------------------- Prometheus */

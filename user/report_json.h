@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include "run_model.h"
 
-#define REPORT_SCHEMA_VERSION 1
-
 /* Writes the whole report as one JSON document: 0, or -EIO when the stream failed. */
 int report_json_write(FILE *f, const struct run_report *r);
 /* Prometheus text 0.0.4: every family of the metric table (prom_write), then the run's own

@@ -294,9 +294,9 @@ synfin_stop() {
 	# Exact counts need every event. Watching one test namespace, nothing may be lost.
 	# Watching the whole machine, heavy unrelated load (a benchmark) can fill the ring
 	# buffer: that is reported, and the exact counts then tell whether our events survived.
-	lost=$(jq -r 'select(.type == "summary") | .lost // 0' "$SYNFIN_OUT" | head -n 1)
+	lost=$(jq -r 'select(.type == "summary") | .events.lost' "$SYNFIN_OUT" | head -n 1)
 	if [ "$SYNFIN_FILTERED" = 1 ]; then
-		check_eq "synfin lost no events (summary .lost)" 0 "$lost"
+		check_eq "synfin lost no events (summary .events.lost)" 0 "$lost"
 	elif [ "${lost:-0}" != 0 ]; then
 		log "warning: synfin lost $lost events machine-wide (ring buffer full: other load" \
 			"on this host); counts below fail if any of them were this test's"

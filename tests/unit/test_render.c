@@ -117,6 +117,28 @@ static void test_json_connect_fail_and_close(void **state)
 	free(s);
 }
 
+/* A warning is a connection record like the others: the common fields, then its own. */
+static void test_json_close_wait_warning(void **state)
+{
+	struct synfin_event e = handshake_v6();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	e.type = SYNFIN_EV_STATE;
+	e.cookie = 77;
+	e.flags = SYNFIN_F_NO_PID;
+	f = open_memstream(&buf, &len);
+	json_close_wait_warning(f, &e, 2500000);
+	fclose(f);
+	assert_non_null(strstr(buf, "{\"type\":\"close_wait_warning\",\"ts_ns\":2623456789,"
+				    "\"side\":\"server\",\"family\":6,\"laddr\":\"2001:db8::1\",\"lport\":443,"
+				    "\"raddr\":\"::1\",\"rport\":50000,\"netns\":4026531840,\"cookie\":77,"
+				    "\"pid\":null,\"comm\":null,\"partial\":false,\"age_us\":2500000}\n"));
+	free(buf);
+}
+
 static void test_out_of_range_values_print_unknown(void **state)
 {
 	struct synfin_event e = handshake_v6();
@@ -171,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_json_handshake_contract),
 		cmocka_unit_test(test_json_no_pid_is_null),
 		cmocka_unit_test(test_json_connect_fail_and_close),
+		cmocka_unit_test(test_json_close_wait_warning),
 		cmocka_unit_test(test_out_of_range_values_print_unknown),
 		cmocka_unit_test(test_table_line),
 		cmocka_unit_test(test_durations),

@@ -11,7 +11,9 @@
 #include <cmocka.h>
 #include "baseline.h"
 #include "report_html.h"
+#include "render.h"
 #include "report_json.h"
+#include "synfin/conn_fsm.h"
 
 struct fixture {
 	struct summary sum;
@@ -132,7 +134,7 @@ static void test_json_round_trip(void **state)
 	size_t len;
 	char *json = render(report_json_write, &fx->rep, &len);
 
-	assert_non_null(strstr(json, "\"schema_version\":1,"));
+	assert_non_null(strstr(json, "{\"schema_version\":2,"));
 	assert_non_null(strstr(json, "\"argv\":[\"curl\",\"-s \\\"<x>\\\"\"]"));
 	assert_non_null(strstr(json, "\"started_at\":\"2023-11-14T22:13:20.123Z\""));
 	assert_non_null(strstr(json, "\"verdict\":\"assertion_failed\""));
@@ -145,6 +147,53 @@ static void test_json_round_trip(void **state)
 	assert_true(run_metric_value(&b.v, "time_wait.count") == 50);
 	assert_true(run_metric_value(&b.v, "connect_failures.refused") == 1);
 	free(json);
+}
+
+/* The object of the member that starts at key (balanced braces; no braces in the strings). */
+static char *object_at(const char *json, const char *key)
+{
+	const char *p = strstr(json, key), *q;
+	int depth = 0;
+
+	assert_non_null(p);
+	p += strlen(key);
+	for (q = p; *q; q++) {
+		depth += *q == '{';
+		depth -= *q == '}';
+		if (!depth)
+			break;
+	}
+	assert_int_equal(*q, '}');
+	return strndup(p, (size_t)(q - p + 1));
+}
+
+/* watch's summary line and the report's "summary" are one shape: the same text. */
+static void test_summary_one_shape(void **state)
+{
+	struct fixture *fx = *state;
+	char *watch = NULL, *report, *in_report;
+	size_t len = 0;
+	FILE *f = open_memstream(&watch, &len);
+	const char prefix[] = "{\"type\":\"summary\",\"schema_version\":2,";
+
+	fx->ri.close_wait_oldest_us = 1234;
+	fx->ri.gauges[SYNFIN_TCP_TIME_WAIT] = 50;
+	json_summary(f, &fx->sum, &fx->ri);
+	fclose(f);
+	report = render(report_json_write, &fx->rep, &len);
+	in_report = object_at(report, "\"summary\":");
+	assert_memory_equal(watch, prefix, sizeof(prefix) - 1);
+	assert_int_equal(strlen(watch), sizeof(prefix) - 1 + strlen(in_report));
+	assert_memory_equal(watch + sizeof(prefix) - 1, in_report + 1, strlen(in_report) - 1);
+	assert_non_null(strstr(in_report, "\"connect_failures\":{\"total\":1,\"other\":0,\"refused\":1,"));
+	assert_non_null(strstr(in_report, "\"closes\":{\"total\":50,\"unknown\":{\"fin\":0,\"rst\":0},"
+					  "\"local\":{\"fin\":50,\"rst\":0},"));
+	assert_non_null(strstr(in_report, "\"time_wait\":{\"entries\":50,\"peak\":50,\"ended\":{"));
+	assert_non_null(strstr(in_report, "\"oldest_open_us\":1234}"));
+	assert_non_null(strstr(in_report, "\"time_wait\":50,"));
+	free(in_report);
+	free(report);
+	free(watch);
 }
 
 static void test_baseline_compare(void **state)
@@ -187,7 +236,8 @@ static void test_baseline_errors(void **state)
 	static const struct { const char *text; const char *needle; } cases[] = {
 		{ "", "expected a JSON object" },
 		{ "[1]", "expected a JSON object" },
-		{ "{\"schema_version\":2,\"metrics\":{}}", "schema_version 2 is not supported" },
+		{ "{\"schema_version\":3,\"metrics\":{}}", "schema_version 3 is not supported" },
+		{ "{\"schema_version\":0,\"metrics\":{}}", "schema_version 0 is not supported" },
 		{ "{\"metrics\":{}}", "no \"schema_version\"" },
 		{ "{\"schema_version\":1}", "no \"metrics\" object" },
 		{ "{\"schema_version\":1,\"metrics\":{}", "expected ',' or '}'" },
@@ -341,6 +391,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_results, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary_one_shape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baseline_compare, setup, teardown),
 		cmocka_unit_test(test_baseline_errors),
 		cmocka_unit_test_setup_teardown(test_endpoints, setup, teardown),
