@@ -10,8 +10,9 @@ INCLUDES := -I$(OUTPUT) -Iinclude -Ibpf
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -MMD -MP
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP
+JANSSON := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
-	$(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) -lm
+	$(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) $(JANSSON) -lm
 
 # Pure rooms: no libbpf, no I/O beyond what they are for; unit-tested without root.
 CORE_SRCS := user/stats.c user/lifecycle.c user/opts.c user/format.c user/json_writer.c user/render_table.c \
@@ -69,7 +70,7 @@ $(OUTPUT)/storm: tests/bench/storm.c | $(OUTPUT)
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Iuser $< $(CORE_OBJS) -lcmocka -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Iuser $< $(CORE_OBJS) -lcmocka $(JANSSON) -lm -o $@
 
 unit: $(UNIT_TESTS)
 	$(Q)tests/unit/run.sh $(UNIT_TESTS)
@@ -91,7 +92,8 @@ bench: deps
 	$(Q)tests/bench/run.sh
 
 # libFuzzer (clang, ASan + UBSan) on the two parsers of untrusted text: --assert expressions
-# and --baseline JSON. Bounded: FUZZ_SECONDS per harness (default 30, so 60 s in all). New
+# and --baseline JSON (our reader over jansson, which is not instrumented: the harness checks
+# what we do with whatever jansson accepts). Bounded: FUZZ_SECONDS per harness (default 30, so 60 s in all). New
 # inputs go to $(OUTPUT)/fuzz/, the checked-in seeds stay as they are.
 FUZZ_SECONDS ?= 30
 FUZZ_HARNESSES := assert_expr baseline
@@ -102,7 +104,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 $(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) $(wildcard user/*.h) | $(OUTPUT)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus_$*
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_SRCS) -lm -o $@
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_SRCS) $(JANSSON) -lm -o $@
 
 fuzz: $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_HARNESSES))
 	$(Q)for h in $(FUZZ_HARNESSES); do \

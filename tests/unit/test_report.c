@@ -234,22 +234,27 @@ static void test_baseline_compare(void **state)
 static void test_baseline_errors(void **state)
 {
 	static const struct { const char *text; const char *needle; } cases[] = {
-		{ "", "expected a JSON object" },
+		{ "", "line 1: '[' or '{' expected" },
 		{ "[1]", "expected a JSON object" },
 		{ "{\"schema_version\":3,\"metrics\":{}}", "schema_version 3 is not supported" },
 		{ "{\"schema_version\":0,\"metrics\":{}}", "schema_version 0 is not supported" },
+		{ "{\"schema_version\":1.5,\"metrics\":{}}", "schema_version 1.5 is not supported" },
 		{ "{\"metrics\":{}}", "no \"schema_version\"" },
 		{ "{\"schema_version\":1}", "no \"metrics\" object" },
-		{ "{\"schema_version\":1,\"metrics\":{}", "expected ',' or '}'" },
-		{ "{\"schema_version\":1,\"metrics\":{}} x", "trailing data" },
-		{ "{\"schema_version\":1,\"x\":01,\"metrics\":{}}", "expected ',' or '}'" },
-		{ "{\"schema_version\":1,\"metrics\":{\"a\":1,}}", "expected a string" },
-		{ "{\"schema_version\":1,\n\"metrics\":{\"a\":\"\\x\"}}", "line 2: bad escape" },
-		{ "{\"schema_version\":1,\"metrics\":[tru]}", "unexpected character" },
-		{ "{\"schema_version\":1,\"metrics\":{\"a\":\"abc", "unterminated string" },
+		{ "{\"schema_version\":1,\"metrics\":[]}", "no \"metrics\" object" },
+		{ "{\"schema_version\":1,\"metrics\":{}", "'}' expected" },
+		{ "{\"schema_version\":1,\"metrics\":{}} x", "end of file expected" },
+		{ "{\"schema_version\":1,\"x\":01,\"metrics\":{}}", "invalid token" },
+		{ "{\"schema_version\":1,\"metrics\":{\"a\":1,}}", "string or '}' expected" },
+		{ "{\"schema_version\":1,\n\"metrics\":{\"a\":\"\\x\"}}", "line 2: invalid escape" },
+		{ "{\"schema_version\":1,\"metrics\":[tru]}", "invalid token" },
+		{ "{\"schema_version\":1,\"metrics\":{\"a\":\"abc", "premature end of input" },
+		{ "{\"schema_version\":1,\"metrics\":{},\"metrics\":{}}", "duplicate object key" },
+		{ "{\"schema_version\":1,\"s\":\"\xff\",\"metrics\":{}}", "unable to decode byte 0xff" },
+		{ "{\"schema_version\":1,\"s\":\"\\u0000\",\"metrics\":{}}", "\\u0000 is not allowed" },
 	};
 	struct baseline b;
-	char err[128], deep[300];
+	char err[128], *deep;
 	size_t i;
 
 	(void)state;
@@ -259,8 +264,15 @@ static void test_baseline_errors(void **state)
 		if (!strstr(err, cases[i].needle))
 			fail_msg("'%s': error '%s' lacks '%s'", cases[i].text, err, cases[i].needle);
 	}
-	memset(deep, '[', sizeof(deep));
-	assert_int_equal(baseline_parse(deep, sizeof(deep), &b, err, sizeof(err)), -EINVAL);
+	/* nesting is bounded, and so is the size */
+	deep = malloc(BASELINE_MAX_BYTES + 1);
+	assert_non_null(deep);
+	memset(deep, '[', BASELINE_MAX_BYTES + 1);
+	assert_int_equal(baseline_parse(deep, 3000, &b, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "maximum parsing depth"));
+	assert_int_equal(baseline_parse(deep, BASELINE_MAX_BYTES + 1, &b, err, sizeof(err)), -EFBIG);
+	assert_non_null(strstr(err, "larger than 1024 KiB"));
+	free(deep);
 	/* a newer report's unknown metrics and fields are ignored, null values not had */
 	{
 		const char *t = "{\"schema_version\":1,\"extra\":[{\"value\":3}],\"metrics\":{"
