@@ -81,7 +81,7 @@ int baseline_parse(const char *text, size_t len, struct baseline *b, char *err, 
 int baseline_delta(const struct baseline *b, unsigned int metric, double now, double *delta,
 		   double *pct)
 {
-	if (metric >= run_metric_count || !b->have[metric])
+	if (metric >= run_metric_count() || !b->have[metric])
 		return -ENOENT;
 	*delta = now - b->v.v[metric];
 	*pct = b->v.v[metric] != 0 ? *delta / b->v.v[metric] * 100 : NAN;

@@ -252,9 +252,9 @@ static void write_metrics(FILE *f, const struct run_report *r)
 	if (r->baseline)
 		fputs("<th>baseline</th><th>change</th>", f);
 	fputs("<th>meaning</th></tr>\n", f);
-	for (i = 0; i < run_metric_count; i++) {
+	for (i = 0; i < run_metric_count(); i++) {
 		run_metric_format(v, sizeof(v), i, r->values->v[i]);
-		fprintf(f, "<tr><td><code>%s</code></td><td class=\"n\">%s</td>", run_metrics[i].name, v);
+		fprintf(f, "<tr><td><code>%s</code></td><td class=\"n\">%s</td>", run_metric(i)->name, v);
 		if (r->baseline && r->baseline_have[i]) {
 			double base = r->baseline->v[i], delta = r->values->v[i] - base;
 
@@ -268,7 +268,7 @@ static void write_metrics(FILE *f, const struct run_report *r)
 			fputs("<td class=\"n\">-</td><td class=\"n\">-</td>", f);
 		}
 		fputs("<td class=\"note\">", f);
-		html_text(f, run_metrics[i].help);
+		html_text(f, run_metric(i)->help);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);

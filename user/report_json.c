@@ -14,7 +14,7 @@
 
 static const char *unit_name(unsigned int metric)
 {
-	return run_metrics[metric].kind == RM_DURATION ? "us" : "count";
+	return run_metric_is_duration(metric) ? "us" : "count";
 }
 
 static void write_command(struct jw *j, const struct run_report *r)
@@ -43,8 +43,8 @@ static void write_metrics(struct jw *j, const struct run_report *r)
 	unsigned int i;
 
 	jw_object(j, "metrics");
-	for (i = 0; i < run_metric_count; i++) {
-		jw_object(j, run_metrics[i].name);
+	for (i = 0; i < run_metric_count(); i++) {
+		jw_object(j, run_metric(i)->name);
 		jw_double(j, "value", r->values->v[i]);
 		jw_str(j, "unit", unit_name(i));
 		jw_close(j);
@@ -111,7 +111,7 @@ static void write_assertions(struct jw *j, const struct run_report *r)
 
 		jw_object(j, NULL);
 		jw_str(j, "expr", a->text);
-		jw_str(j, "metric", run_metrics[a->metric].name);
+		jw_str(j, "metric", run_metric(a->metric)->name);
 		jw_str(j, "op", assert_op_str(a->op));
 		jw_str(j, "unit", unit_name(a->metric));
 		jw_bool(j, "relative", a->rel != REL_NONE);
@@ -134,12 +134,12 @@ static void write_baseline(struct jw *j, const struct run_report *r)
 	jw_object(j, "baseline");
 	jw_str(j, "path", r->baseline_path ? r->baseline_path : "");
 	jw_object(j, "deltas");
-	for (i = 0; i < run_metric_count; i++) {
+	for (i = 0; i < run_metric_count(); i++) {
 		double b = r->baseline->v[i], v = r->values->v[i];
 
 		if (!r->baseline_have[i])
 			continue;
-		jw_object(j, run_metrics[i].name);
+		jw_object(j, run_metric(i)->name);
 		jw_double(j, "baseline", b);
 		jw_double(j, "value", v);
 		jw_double(j, "delta", v - b);
@@ -187,45 +187,9 @@ int report_json_write(FILE *f, const struct run_report *r)
 
 /* ---------------------------------------------------------------- Prometheus */
 
-static void prom_family(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 int report_prom_write(FILE *f, const struct run_report *r)
 {
-	struct prom_opts o = { .format = PROM_TEXT, .version = r->version };
-	unsigned int i;
-	char v[40];
-	int ret;
+	struct metric_src src = { .sum = r->sum, .ri = r->ri, .run = r, .version = r->version };
 
-	ret = prom_write(f, r->sum, r->ri, &o);
-	if (ret)
-		return ret;
-	prom_family(f, "synfin_run_time_wait_entries_total", "counter",
-		    "Closes of the command's connections that left a TIME_WAIT socket.");
-	fprintf(f, "synfin_run_time_wait_entries_total %.0f\n",
-		run_metric_value(r->values, "time_wait.count"));
-	prom_family(f, "synfin_run_time_wait_peak", "gauge",
-		    "Most TIME_WAIT sockets of the command alive at once.");
-	fprintf(f, "synfin_run_time_wait_peak %" PRIu64 "\n", r->sum->tw_peak);
-	prom_family(f, "synfin_run_duration_seconds", "gauge", "How long synfin observed the command.");
-	prom_float(v, sizeof(v), (double)r->ri->duration_ms / 1000, PROM_TEXT);
-	fprintf(f, "synfin_run_duration_seconds %s\n", v);
-	prom_family(f, "synfin_run_exit_status", "gauge",
-		    "synfin run's exit status: 0 pass, 1 an assertion failed, else the command's.");
-	fprintf(f, "synfin_run_exit_status %d\n", r->exit_status);
-	prom_family(f, "synfin_run_assertions_failed", "gauge", "Assertions that did not hold.");
-	fprintf(f, "synfin_run_assertions_failed %u\n", report_failures(r));
-	if (r->nasserts) {
-		prom_family(f, "synfin_run_assertion_passed", "gauge",
-			    "1 when the assertion held, 0 when it failed.");
-		for (i = 0; i < r->nasserts; i++) {
-			fputs("synfin_run_assertion_passed{assertion=\"", f);
-			prom_label_value(f, r->asserts[i].text);
-			fprintf(f, "\"} %d\n", r->results[i].passed ? 1 : 0);
-		}
-	}
-	fflush(f);
-	return ferror(f) ? -EIO : 0;
+	return prom_write(f, &src, PROM_TEXT);
 }

@@ -9,8 +9,8 @@
 
 /* Writes the whole report as one JSON document: 0, or -EIO when the stream failed. */
 int report_json_write(FILE *f, const struct run_report *r);
-/* Prometheus text 0.0.4: every family of the metric table (prom_write), then the run's own
- * synfin_run_* families (TIME_WAIT entries and peak, CMD's status, assertion results). */
+/* Prometheus text 0.0.4: every family of the metric table, the run's own synfin_run_* ones
+ * (TIME_WAIT entries and peak, CMD's status, assertion results) included. */
 int report_prom_write(FILE *f, const struct run_report *r);
 
 #endif

@@ -130,16 +130,12 @@ static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errl
 
 static void help(void)
 {
-	unsigned int i;
-
 	opts_help(stdout, "Usage: synfin run [OPTIONS] -- CMD [ARGS...]\n\n"
 		  "Runs CMD in a cgroup of its own and observes only the TCP connections that CMD and its\n"
 		  "descendants open or accept. When CMD exits, prints a summary (on stderr), checks the\n"
 		  "assertions and writes the reports.", run_opts);
 	printf("\nMetrics for --assert (durations take a unit: ns, us, ms, s, m; counts take none):\n");
-	for (i = 0; i < run_metric_count; i++)
-		printf("  %-30s %-8s %s\n", run_metrics[i].name,
-		       run_metrics[i].kind == RM_DURATION ? "duration" : "count", run_metrics[i].help);
+	run_metrics_help(stdout);
 	printf("\nOperators: < <= > >= == !=. With --baseline, VALUE may also be 'baseline',\n"
 	       "'baseline * FACTOR', 'baseline + VALUE' or 'baseline - VALUE'.\n\n"
 	       "Exit status: 0 CMD succeeded and every assertion held; 1 an assertion failed (or synfin\n"
@@ -458,7 +454,7 @@ static void print_deltas(FILE *f, const struct run *r, const struct run_values *
 	unsigned int i;
 
 	fprintf(f, "\nagainst the baseline %s:\n", r->baseline_path);
-	for (i = 0; i < run_metric_count; i++) {
+	for (i = 0; i < run_metric_count(); i++) {
 		if (baseline_delta(r->baseline, i, v->v[i], &delta, &p))
 			continue;
 		if (!v->v[i] && !r->baseline->v.v[i])
@@ -469,7 +465,7 @@ static void print_deltas(FILE *f, const struct run *r, const struct run_values *
 			snprintf(pct, sizeof(pct), "new");
 		else
 			snprintf(pct, sizeof(pct), "%+.1f%%", p);
-		fprintf(f, "  %-30s %10s -> %-10s %s\n", run_metrics[i].name, b, n, pct);
+		fprintf(f, "  %-30s %10s -> %-10s %s\n", run_metric(i)->name, b, n, pct);
 	}
 }
 
@@ -537,7 +533,7 @@ static int check_usage(struct run *r)
 
 		if (a->rel != REL_NONE && !r->baseline->have[a->metric]) {
 			fprintf(stderr, "synfin: --assert '%s': the baseline %s has no value for %s\n",
-				a->text, r->baseline_path, run_metrics[a->metric].name);
+				a->text, r->baseline_path, run_metric(a->metric)->name);
 			return -EINVAL;
 		}
 	}

@@ -182,8 +182,10 @@ static void on_event(void *ctx, const struct synfin_event *e)
 /* Renders the metrics into a malloc'ed buffer; the caller holds sv->lock. NULL on ENOMEM. */
 static char *render_locked(struct serve *sv, enum prom_format fmt, size_t *len)
 {
-	struct prom_opts o = { .format = fmt, .ports = sv->ports, .version = SYNFIN_VERSION };
 	struct session_info ri;
+	struct metric_src src = {
+		.sum = &sv->s.sum, .ri = &ri, .ports = sv->ports, .version = SYNFIN_VERSION,
+	};
 	char *buf = NULL;
 	FILE *f;
 	int ret;
@@ -192,7 +194,7 @@ static char *render_locked(struct serve *sv, enum prom_format fmt, size_t *len)
 	if (!f)
 		return NULL;
 	session_read_info(&sv->s, &ri);
-	ret = prom_write(f, &sv->s.sum, &ri, &o);
+	ret = prom_write(f, &src, fmt);
 	if (fclose(f) || ret) {
 		free(buf);
 		return NULL;

@@ -87,15 +87,15 @@ static void test_every_metric_parses(void **state)
 	unsigned int i;
 
 	(void)state;
-	assert_true(run_metric_count <= RUN_METRIC_MAX);
-	for (i = 0; i < run_metric_count; i++) {
-		snprintf(expr, sizeof(expr), "%s >= %s", run_metrics[i].name,
-			 run_metrics[i].kind == RM_DURATION ? "1ms" : "1");
+	assert_true(run_metric_count() <= RUN_METRIC_MAX);
+	for (i = 0; i < run_metric_count(); i++) {
+		snprintf(expr, sizeof(expr), "%s >= %s", run_metric(i)->name,
+			 run_metric_is_duration(i) ? "1ms" : "1");
 		assert_int_equal(parse(expr, &a), 0);
 		assert_int_equal(a.metric, i);
 		/* the other form is an error */
-		snprintf(expr, sizeof(expr), "%s >= %s", run_metrics[i].name,
-			 run_metrics[i].kind == RM_DURATION ? "1" : "1ms");
+		snprintf(expr, sizeof(expr), "%s >= %s", run_metric(i)->name,
+			 run_metric_is_duration(i) ? "1" : "1ms");
 		assert_int_equal(parse(expr, &a), -EINVAL);
 	}
 	/* the examples */

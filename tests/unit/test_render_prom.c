@@ -15,15 +15,25 @@
 #include "metrics.h"
 #include "render_prom.h"
 
+/* What a face passes besides the summary. */
+struct prom_opts {
+	enum prom_format format;
+	const struct port_stats *ports;
+	const char *version;
+};
+
 static char *render(const struct summary *s, const struct session_info *ri,
 		    const struct prom_opts *o)
 {
+	struct metric_src src = {
+		.sum = s, .ri = ri, .ports = o ? o->ports : NULL, .version = o ? o->version : NULL,
+	};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	assert_int_equal(prom_write(f, s, ri, o), 0);
+	assert_int_equal(prom_write(f, &src, o ? o->format : PROM_TEXT), 0);
 	fclose(f);
 	return buf;
 }
