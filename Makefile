@@ -98,6 +98,7 @@ bench: deps
 FUZZ_SECONDS ?= 30
 FUZZ_HARNESSES := assert_expr baseline
 FUZZ_SRCS := user/assert_expr.c user/baseline.c user/metrics.c user/run_model.c user/format.c \
+	user/opts.c \
 	user/stats.c
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iuser

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "assert_expr.h"
+#include "opts.h"
 
 static void trim_float(char *buf, size_t len, const char *fmt, double v, const char *unit)
 {
@@ -103,13 +104,10 @@ static int parse_number(struct cursor *c, double *out, char *tok, size_t toklen)
 static int parse_value(struct cursor *c, unsigned int metric, double *out, char *tok,
 		       size_t toklen)
 {
-	static const struct { const char *unit; double us; } units[] = {
-		{ "ns", 1e-3 }, { "us", 1 }, { "ms", 1e3 }, { "s", 1e6 }, { "m", 60e6 },
-	};
-	const char *u;
-	char unit[8];
-	size_t i, n;
-	double v;
+	const char *u, *name = run_metric(metric)->name;
+	char what[160];
+	double v, us;
+	size_t n;
 
 	if (parse_number(c, &v, tok, toklen))
 		return fail(c, "expected a number, found '%.20s'", *c->p ? c->p : "end of expression");
@@ -118,27 +116,25 @@ static int parse_value(struct cursor *c, unsigned int metric, double *out, char 
 		c->p++;
 	n = (size_t)(c->p - u);
 	if (!n) {
-		if (run_metric_is_duration(metric))
-			return fail(c, "%s is a duration: give the value a unit (ns, us, ms, s, m), e.g. 5ms",
-				    run_metric(metric)->name);
-		*out = v;
-		return 0;
-	}
-	if (n >= sizeof(unit))
-		return fail(c, "unknown unit '%.20s' (use ns, us, ms, s or m)", u);
-	memcpy(unit, u, n);
-	unit[n] = '\0';
-	if (!run_metric_is_duration(metric))
-		return fail(c, "%s is a count: write the value without a unit", run_metric(metric)->name);
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strcmp(unit, units[i].unit)) {
-			*out = v * units[i].us;
-			if (strlen(tok) + n < toklen)
-				strcat(tok, unit);
+		if (!run_metric_is_duration(metric)) {
+			*out = v;
 			return 0;
 		}
+		snprintf(what, sizeof(what), "%s is a duration: give the value a unit (%s), e.g. 5ms",
+			 name, duration_unit_list());
+		return fail(c, "%s", what);
 	}
-	return fail(c, "unknown unit '%s' (use ns, us, ms, s or m)", unit);
+	if (!run_metric_is_duration(metric))
+		return fail(c, "%s is a count: write the value without a unit", name);
+	if (duration_unit_us(u, n, &us)) {
+		snprintf(what, sizeof(what), "unknown unit '%.*s' (use %s)", (int)(n < 20 ? n : 20), u,
+			 duration_unit_list());
+		return fail(c, "%s", what);
+	}
+	*out = v * us;
+	if (strlen(tok) + n < toklen)
+		strncat(tok, u, n);
+	return 0;
 }
 
 static const char *const op_str[] = { "<", "<=", ">", ">=", "==", "!=" };

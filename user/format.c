@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include "format.h"
+#include "synfin/conn_fsm.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -61,13 +62,21 @@ const char *tw_end_name(unsigned int end)
 	return lookup(names, ARRAY_SIZE(names), end);
 }
 
+/* Kernel TCP states past enum synfin_tcp_state (include/net/tcp_states.h): records never
+ * carry them as a state of their own, but a name beats UNKNOWN(12). */
+#define TCP_NEW_SYN_RECV (SYNFIN_TCP_CLOSING + 1)
+#define TCP_BOUND_INACTIVE (SYNFIN_TCP_CLOSING + 2)
+
 const char *tcp_state_name(unsigned int state, char *buf, size_t len)
 {
-	/* include/net/tcp_states.h */
 	static const char *const names[] = {
-		NULL,         "ESTABLISHED", "SYN_SENT", "SYN_RECV",   "FIN_WAIT1",
-		"FIN_WAIT2",  "TIME_WAIT",   "CLOSE",    "CLOSE_WAIT", "LAST_ACK",
-		"LISTEN",     "CLOSING",     "NEW_SYN_RECV", "BOUND_INACTIVE",
+		[SYNFIN_TCP_ESTABLISHED] = "ESTABLISHED", [SYNFIN_TCP_SYN_SENT] = "SYN_SENT",
+		[SYNFIN_TCP_SYN_RECV] = "SYN_RECV",       [SYNFIN_TCP_FIN_WAIT1] = "FIN_WAIT1",
+		[SYNFIN_TCP_FIN_WAIT2] = "FIN_WAIT2",     [SYNFIN_TCP_TIME_WAIT] = "TIME_WAIT",
+		[SYNFIN_TCP_CLOSE] = "CLOSE",             [SYNFIN_TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+		[SYNFIN_TCP_LAST_ACK] = "LAST_ACK",       [SYNFIN_TCP_LISTEN] = "LISTEN",
+		[SYNFIN_TCP_CLOSING] = "CLOSING",         [TCP_NEW_SYN_RECV] = "NEW_SYN_RECV",
+		[TCP_BOUND_INACTIVE] = "BOUND_INACTIVE",
 	};
 	if (state < ARRAY_SIZE(names) && names[state])
 		return names[state];
@@ -75,13 +84,22 @@ const char *tcp_state_name(unsigned int state, char *buf, size_t len)
 	return buf;
 }
 
-const unsigned int gauge_states[GAUGE_STATES] = { 2, 3, 1, 4, 5, 6, 8, 9, 11 };
+/* In the order `ss -tan` lists them: opening, established, closing. */
+const unsigned int gauge_states[GAUGE_STATES] = {
+	SYNFIN_TCP_SYN_SENT,   SYNFIN_TCP_SYN_RECV,   SYNFIN_TCP_ESTABLISHED,
+	SYNFIN_TCP_FIN_WAIT1,  SYNFIN_TCP_FIN_WAIT2,  SYNFIN_TCP_TIME_WAIT,
+	SYNFIN_TCP_CLOSE_WAIT, SYNFIN_TCP_LAST_ACK,   SYNFIN_TCP_CLOSING,
+};
 
 const char *gauge_state_label(unsigned int state)
 {
 	static const char *const names[] = {
-		NULL,        "established", "syn_sent", "syn_recv",   "fin_wait1", "fin_wait2",
-		"time_wait", "close",       "close_wait", "last_ack", "listen",    "closing",
+		[SYNFIN_TCP_ESTABLISHED] = "established", [SYNFIN_TCP_SYN_SENT] = "syn_sent",
+		[SYNFIN_TCP_SYN_RECV] = "syn_recv",       [SYNFIN_TCP_FIN_WAIT1] = "fin_wait1",
+		[SYNFIN_TCP_FIN_WAIT2] = "fin_wait2",     [SYNFIN_TCP_TIME_WAIT] = "time_wait",
+		[SYNFIN_TCP_CLOSE] = "close",             [SYNFIN_TCP_CLOSE_WAIT] = "close_wait",
+		[SYNFIN_TCP_LAST_ACK] = "last_ack",       [SYNFIN_TCP_LISTEN] = "listen",
+		[SYNFIN_TCP_CLOSING] = "closing",
 	};
 	return lookup(names, ARRAY_SIZE(names), state);
 }

@@ -134,7 +134,8 @@ static void help(void)
 		  "Runs CMD in a cgroup of its own and observes only the TCP connections that CMD and its\n"
 		  "descendants open or accept. When CMD exits, prints a summary (on stderr), checks the\n"
 		  "assertions and writes the reports.", run_opts);
-	printf("\nMetrics for --assert (durations take a unit: ns, us, ms, s, m; counts take none):\n");
+	printf("\nMetrics for --assert (durations take a unit: %s; counts take none):\n",
+	       duration_unit_list());
 	run_metrics_help(stdout);
 	printf("\nOperators: < <= > >= == !=. With --baseline, VALUE may also be 'baseline',\n"
 	       "'baseline * FACTOR', 'baseline + VALUE' or 'baseline - VALUE'.\n\n"
@@ -598,8 +599,7 @@ int run_main(int argc, char **argv)
 		return 1;
 	}
 	r->cfg = (struct session_config){
-		.load = { .ring_bytes = SESSION_RING_BYTES, .time_wait = true },
-		.drain_ms = 10,
+		SESSION_CONFIG_DEFAULTS,
 		/* the cgroup is new: no socket of it can exist before the start */
 		.no_seed = true,
 	};

@@ -403,10 +403,7 @@ int serve_main(int argc, char **argv)
 	struct serve sv = {
 		.listen = DEFAULT_LISTEN,
 		.interval_s = DEFAULT_INTERVAL_S,
-		.cfg = {
-			.load = { .ring_bytes = SESSION_RING_BYTES, .time_wait = true },
-			.drain_ms = 10,
-		},
+		.cfg = { SESSION_CONFIG_DEFAULTS },
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 		.idle = PTHREAD_COND_INITIALIZER,
 	};

@@ -127,11 +127,7 @@ static void on_close_wait_warning(void *ctx, const struct synfin_event *e, uint6
 int watch_main(int argc, char **argv)
 {
 	struct watch w = {
-		.cfg = {
-			.load = { .ring_bytes = SESSION_RING_BYTES, .time_wait = true },
-			.drain_ms = 10,
-			.close_wait_warn_s = 30,
-		},
+		.cfg = { SESSION_CONFIG_DEFAULTS, .close_wait_warn_s = 30 },
 		.out = stdout,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Event formatting: the JSON field contract, escaping, and total enum tables. */
 #include <stdarg.h>
+#include <errno.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <arpa/inet.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 #include "format.h"
 #include "render.h"
+#include "synfin/conn_fsm.h"
 
 static char *render(void (*fn)(FILE *, const struct synfin_event *), const struct synfin_event *e)
 {
@@ -90,7 +92,7 @@ static void test_json_connect_fail_and_close(void **state)
 	e.type = SYNFIN_EV_CONNECT_FAIL;
 	e.side = SYNFIN_SIDE_CLIENT;
 	e.reason = SYNFIN_FAIL_REFUSED;
-	e.hs.sk_err = 111;
+	e.hs.sk_err = ECONNREFUSED;
 	s = render(json_event, &e);
 	assert_non_null(strstr(s, "\"type\":\"connect_fail\""));
 	assert_non_null(strstr(s, "\"reason\":\"refused\",\"errno\":111"));
@@ -100,7 +102,7 @@ static void test_json_connect_fail_and_close(void **state)
 	e.type = SYNFIN_EV_CLOSE;
 	e.close.initiator = SYNFIN_INIT_REMOTE;
 	e.close.how = SYNFIN_HOW_FIN;
-	e.close.last_state = 9;
+	e.close.last_state = SYNFIN_TCP_LAST_ACK;
 	e.close.state_us[SYNFIN_CS_CLOSE_WAIT] = 5000;
 	e.close.lifetime_us = 7000;
 	e.flags = 0;

@@ -14,6 +14,7 @@
 #include "format.h"
 #include "metrics.h"
 #include "render_prom.h"
+#include "synfin/conn_fsm.h"
 
 /* What a face passes besides the summary. */
 struct prom_opts {
@@ -290,8 +291,8 @@ static void test_session_info(void **state)
 	char *out;
 
 	(void)state;
-	ri.gauges[6] = 42; /* TIME_WAIT */
-	ri.gauges[8] = 2;  /* CLOSE_WAIT */
+	ri.gauges[SYNFIN_TCP_TIME_WAIT] = 42;
+	ri.gauges[SYNFIN_TCP_CLOSE_WAIT] = 2;
 	out = render(s, &ri, NULL);
 	assert_true(value_of(out, "synfin_sockets{state=\"time_wait\"}") == 42);
 	assert_true(value_of(out, "synfin_sockets{state=\"close_wait\"}") == 2);
