@@ -3,7 +3,8 @@
  * `synfin run -- CMD`: the CI face. CMD runs in a fresh cgroup v2 (synfin-run-<pid> under the
  * cgroup2 mount) and the programs are loaded with that cgroup's id as their filter, so only
  * sockets created inside it are tracked: CMD's, its descendants', and the children accepted
- * from their listeners (an accepted socket inherits the listener's cgroup, kernel.md 5.3).
+ * from their listeners (an accepted socket inherits the listener's cgroup data:
+ * net/core/sock.c: sk_clone_lock()).
  * The child joins the cgroup before exec, so not one socket of CMD is created outside it.
  */
 #include <errno.h>

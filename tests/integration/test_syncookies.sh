@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # SYN cookies (net.ipv4.tcp_syncookies=2: always): no request socket and no request timer
-# exist (kernel.md §2.5), so the SYN's arrival is unknown. Checks, for N connections:
+# exist (docs/kernel-notes.md, "Server handshake"), so the SYN's arrival is unknown. Checks, for N connections:
 #   - server handshakes == delta TcpPassiveOpens == delta TcpExtSyncookiesRecv (sanity);
 #   - every server handshake says estimated true: synfin never passes the child's srtt off
 #     as a measured SYN -> ESTABLISHED;

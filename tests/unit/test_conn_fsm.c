@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The teardown state machine that runs in the BPF program, fed transition sequences the
- * kernel produces (kernel.md §3.1, §4.3: observed with inet_sock_set_state on 6.18) and
- * broken ones (missing transitions, clocks from different CPUs, mid-connection starts). */
+ * kernel produces (docs/kernel-notes.md, "TIME_WAIT" and "Teardown": observed with
+ * inet_sock_set_state on 6.18) and broken ones (missing transitions, clocks from different
+ * CPUs, mid-connection starts). */
 #include <stdarg.h>
 #include <errno.h>
 #include <stddef.h>
