@@ -18,49 +18,35 @@ static const char *lookup(const char *const *names, size_t n, unsigned int v)
 	return unknown;
 }
 
-const char *event_type_name(unsigned int type)
-{
-	static const char *const names[] = {
-		[SYNFIN_EV_HANDSHAKE] = "handshake", [SYNFIN_EV_CONNECT_FAIL] = "connect_fail",
-		[SYNFIN_EV_CLOSE] = "close",         [SYNFIN_EV_TIME_WAIT] = "time_wait",
-		[SYNFIN_EV_STATE] = "state",
-	};
-	return lookup(names, ARRAY_SIZE(names), type);
-}
+/* A name table: fn(v) is names[v], UNKNOWN(v) beyond it. */
+#define NAME_TABLE(fn, ...)                                                                      \
+	const char *fn(unsigned int v)                                                           \
+	{                                                                                        \
+		static const char *const names[] = { __VA_ARGS__ };                              \
+		return lookup(names, ARRAY_SIZE(names), v);                                      \
+	}
 
-const char *side_name(unsigned int side)
-{
-	static const char *const names[] = { "client", "server" };
-	return lookup(names, ARRAY_SIZE(names), side);
-}
-
-const char *fail_reason_name(unsigned int reason)
-{
-	static const char *const names[] = {
-		[SYNFIN_FAIL_OTHER] = "other",     [SYNFIN_FAIL_REFUSED] = "refused",
-		[SYNFIN_FAIL_TIMEOUT] = "timeout", [SYNFIN_FAIL_UNREACHABLE] = "unreachable",
-		[SYNFIN_FAIL_RESET] = "reset",
-	};
-	return lookup(names, ARRAY_SIZE(names), reason);
-}
-
-const char *initiator_name(unsigned int initiator)
-{
-	static const char *const names[] = { "unknown", "local", "remote" };
-	return lookup(names, ARRAY_SIZE(names), initiator);
-}
-
-const char *how_name(unsigned int how)
-{
-	static const char *const names[] = { "fin", "rst" };
-	return lookup(names, ARRAY_SIZE(names), how);
-}
-
-const char *tw_end_name(unsigned int end)
-{
-	static const char *const names[] = { "expired", "reused", "killed", "purged" };
-	return lookup(names, ARRAY_SIZE(names), end);
-}
+NAME_TABLE(event_type_name, [SYNFIN_EV_HANDSHAKE] = "handshake",
+	   [SYNFIN_EV_CONNECT_FAIL] = "connect_fail", [SYNFIN_EV_CLOSE] = "close",
+	   [SYNFIN_EV_TIME_WAIT] = "time_wait", [SYNFIN_EV_STATE] = "state")
+NAME_TABLE(side_name, [SYNFIN_SIDE_CLIENT] = "client", [SYNFIN_SIDE_SERVER] = "server")
+NAME_TABLE(fail_reason_name, [SYNFIN_FAIL_OTHER] = "other", [SYNFIN_FAIL_REFUSED] = "refused",
+	   [SYNFIN_FAIL_TIMEOUT] = "timeout", [SYNFIN_FAIL_UNREACHABLE] = "unreachable",
+	   [SYNFIN_FAIL_RESET] = "reset")
+NAME_TABLE(initiator_name, [SYNFIN_INIT_UNKNOWN] = "unknown", [SYNFIN_INIT_LOCAL] = "local",
+	   [SYNFIN_INIT_REMOTE] = "remote")
+NAME_TABLE(how_name, [SYNFIN_HOW_FIN] = "fin", [SYNFIN_HOW_RST] = "rst")
+NAME_TABLE(tw_end_name, [SYNFIN_TW_EXPIRED] = "expired", [SYNFIN_TW_REUSED] = "reused",
+	   [SYNFIN_TW_KILLED] = "killed", [SYNFIN_TW_PURGED] = "purged")
+NAME_TABLE(close_state_field, [SYNFIN_CS_FIN_WAIT1] = "fin_wait1_us",
+	   [SYNFIN_CS_FIN_WAIT2] = "fin_wait2_us", [SYNFIN_CS_CLOSE_WAIT] = "close_wait_us",
+	   [SYNFIN_CS_LAST_ACK] = "last_ack_us", [SYNFIN_CS_CLOSING] = "closing_us")
+NAME_TABLE(gauge_state_label, [SYNFIN_TCP_ESTABLISHED] = "established",
+	   [SYNFIN_TCP_SYN_SENT] = "syn_sent", [SYNFIN_TCP_SYN_RECV] = "syn_recv",
+	   [SYNFIN_TCP_FIN_WAIT1] = "fin_wait1", [SYNFIN_TCP_FIN_WAIT2] = "fin_wait2",
+	   [SYNFIN_TCP_TIME_WAIT] = "time_wait", [SYNFIN_TCP_CLOSE] = "close",
+	   [SYNFIN_TCP_CLOSE_WAIT] = "close_wait", [SYNFIN_TCP_LAST_ACK] = "last_ack",
+	   [SYNFIN_TCP_LISTEN] = "listen", [SYNFIN_TCP_CLOSING] = "closing")
 
 /* Kernel TCP states past enum synfin_tcp_state (include/net/tcp_states.h): records never
  * carry them as a state of their own, but a name beats UNKNOWN(12). */
@@ -90,29 +76,6 @@ const unsigned int gauge_states[GAUGE_STATES] = {
 	SYNFIN_TCP_FIN_WAIT1,  SYNFIN_TCP_FIN_WAIT2,  SYNFIN_TCP_TIME_WAIT,
 	SYNFIN_TCP_CLOSE_WAIT, SYNFIN_TCP_LAST_ACK,   SYNFIN_TCP_CLOSING,
 };
-
-const char *gauge_state_label(unsigned int state)
-{
-	static const char *const names[] = {
-		[SYNFIN_TCP_ESTABLISHED] = "established", [SYNFIN_TCP_SYN_SENT] = "syn_sent",
-		[SYNFIN_TCP_SYN_RECV] = "syn_recv",       [SYNFIN_TCP_FIN_WAIT1] = "fin_wait1",
-		[SYNFIN_TCP_FIN_WAIT2] = "fin_wait2",     [SYNFIN_TCP_TIME_WAIT] = "time_wait",
-		[SYNFIN_TCP_CLOSE] = "close",             [SYNFIN_TCP_CLOSE_WAIT] = "close_wait",
-		[SYNFIN_TCP_LAST_ACK] = "last_ack",       [SYNFIN_TCP_LISTEN] = "listen",
-		[SYNFIN_TCP_CLOSING] = "closing",
-	};
-	return lookup(names, ARRAY_SIZE(names), state);
-}
-
-const char *close_state_field(unsigned int idx)
-{
-	static const char *const names[SYNFIN_CS_MAX] = {
-		[SYNFIN_CS_FIN_WAIT1] = "fin_wait1_us", [SYNFIN_CS_FIN_WAIT2] = "fin_wait2_us",
-		[SYNFIN_CS_CLOSE_WAIT] = "close_wait_us", [SYNFIN_CS_LAST_ACK] = "last_ack_us",
-		[SYNFIN_CS_CLOSING] = "closing_us",
-	};
-	return lookup(names, ARRAY_SIZE(names), idx);
-}
 
 void format_addr(char *buf, size_t len, unsigned int family, const __u8 *addr)
 {

@@ -167,24 +167,26 @@ static void c_handshake_retransmits(const struct metric_src *src, struct metric_
 	}
 }
 
+/* One series per value of an enum, labelled with the value's name. */
+static void emit_each(struct metric_sink *k, const char *(*name)(unsigned int), unsigned int from,
+		      unsigned int to, const uint64_t *v)
+{
+	unsigned int i;
+
+	for (i = from; i < to; i++) {
+		const char *lv[] = { name(i) };
+		emit_u64(k, lv, v[i]);
+	}
+}
+
 static void c_handshake_estimated(const struct metric_src *src, struct metric_sink *k)
 {
-	unsigned int side;
-
-	for (side = 0; side < 2; side++) {
-		const char *lv[] = { side_name(side) };
-		emit_u64(k, lv, src->sum->handshake_estimated[side]);
-	}
+	emit_each(k, side_name, 0, 2, src->sum->handshake_estimated);
 }
 
 static void c_connect_failures(const struct metric_src *src, struct metric_sink *k)
 {
-	unsigned int r;
-
-	for (r = 0; r < SYNFIN_FAIL_REASON_MAX; r++) {
-		const char *lv[] = { fail_reason_name(r) };
-		emit_u64(k, lv, src->sum->connect_fail[r]);
-	}
+	emit_each(k, fail_reason_name, 0, SYNFIN_FAIL_REASON_MAX, src->sum->connect_fail);
 }
 
 static void c_connect_failure_retransmits(const struct metric_src *src, struct metric_sink *k)
@@ -241,12 +243,7 @@ static void c_close_wait_oldest(const struct metric_src *src, struct metric_sink
 
 static void c_events(const struct metric_src *src, struct metric_sink *k)
 {
-	unsigned int t;
-
-	for (t = 1; t < SYNFIN_EV_TYPE_MAX; t++) {
-		const char *lv[] = { event_type_name(t) };
-		emit_u64(k, lv, src->sum->events[t]);
-	}
+	emit_each(k, event_type_name, 1, SYNFIN_EV_TYPE_MAX, src->sum->events);
 }
 
 static void c_events_lost(const struct metric_src *src, struct metric_sink *k)

@@ -24,6 +24,8 @@ void table_header(FILE *f);
 void table_event(FILE *f, const struct synfin_event *e, int64_t wall_offset_ns);
 void table_close_wait_warning(FILE *f, const struct synfin_event *e, uint64_t age_us);
 void table_summary(FILE *f, const struct summary *s, const struct session_info *ri);
+/* "  LABEL  COUNT   p50 .. p90 .. p99 .. max .." */
+void table_quantiles(FILE *f, int label_width, const char *label, const struct hist *h);
 /* bcc-style log2 chart of h, in microseconds */
 void table_log2_hist(FILE *f, const struct hist *h, const char *title);
 

@@ -338,8 +338,8 @@ int report_html_write(FILE *f, const struct run_report *r)
 		svg_hist(f, h, title, i ? "hs-server" : "hs-client", i ? "hs" : "hc");
 	}
 	fputs("</div>\n<h2>TIME_WAIT</h2>\n", f);
-	fprintf(f, "<p>%.0f entries, at most %" PRIu64 " alive at once.</p>\n<div class=\"charts\">\n",
-		run_metric_value(r->values, "time_wait.count"), s->tw_peak);
+	fprintf(f, "<p>%" PRIu64 " entries, at most %" PRIu64 " alive at once.</p>\n<div class=\"charts\">\n",
+		s->tw_entries, s->tw_peak);
 	if (r->tw)
 		svg_tw_timeline(f, r->tw);
 	memset(&tw_all, 0, sizeof(tw_all));

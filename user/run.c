@@ -25,6 +25,7 @@
 #include "child.h"
 #include "format.h"
 #include "opts.h"
+#include "render.h"
 #include "report_html.h"
 #include "report_json.h"
 #include "run.h"
@@ -32,6 +33,7 @@
 #include "version.h"
 
 #define MAX_ASSERTS 64
+#define SUMMARY_LABEL_WIDTH 20 /* as the %-20s of the summary's other lines */
 #define LEFTOVER_WAIT_MS 2000 /* SIGKILLed processes leave the cgroup within ms */
 
 enum {
@@ -140,27 +142,13 @@ static void on_event(void *ctx, const struct synfin_event *e)
 	tw_timeline_add(&r->tw, e);
 }
 
-static void hist_line(FILE *f, const char *label, const struct hist *h)
-{
-	char q[4][24];
-
-	format_duration_us(q[0], sizeof(q[0]), hist_quantile(h, 0.5));
-	format_duration_us(q[1], sizeof(q[1]), hist_quantile(h, 0.9));
-	format_duration_us(q[2], sizeof(q[2]), hist_quantile(h, 0.99));
-	format_duration_us(q[3], sizeof(q[3]), h->max_us);
-	fprintf(f, "  %-20s %8" PRIu64 "   p50 %-9s p90 %-9s p99 %-9s max %s\n", label, h->count,
-		q[0], q[1], q[2], q[3]);
-}
-
 static void print_summary(FILE *f, const struct run_report *rep, const struct run_values *v)
 {
 	const struct summary *s = rep->sum;
 	unsigned int i, j;
-	char d[32];
-
-	char cmd[72] = "";
+	char d[32], cmd[72] = "";
 	size_t n = 0;
-	int a;
+	int a, cw_max;
 
 	for (a = 0; a < rep->argc && n < sizeof(cmd) - 1; a++)
 		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%s%s", a ? " " : "", rep->argv[a]);
@@ -172,24 +160,24 @@ static void print_summary(FILE *f, const struct run_report *rep, const struct ru
 	else
 		fprintf(f, "exited with %d", rep->exit_code);
 	fprintf(f, " after %.2f s\n", (double)rep->ri->duration_ms / 1000);
-	hist_line(f, "handshakes client", &s->handshake[SYNFIN_SIDE_CLIENT]);
-	hist_line(f, "handshakes server", &s->handshake[SYNFIN_SIDE_SERVER]);
-	fprintf(f, "  %-20s %8.0f  ", "connect failures", run_metric_value(v, "connect_failures"));
+	table_quantiles(f, SUMMARY_LABEL_WIDTH, "handshakes client", &s->handshake[SYNFIN_SIDE_CLIENT]);
+	table_quantiles(f, SUMMARY_LABEL_WIDTH, "handshakes server", &s->handshake[SYNFIN_SIDE_SERVER]);
+	fprintf(f, "  %-20s %8" PRIu64 "  ", "connect failures", summary_connect_failures(s));
 	for (i = 0; i < SYNFIN_FAIL_REASON_MAX; i++)
 		if (s->connect_fail[i])
 			fprintf(f, " %s %" PRIu64, fail_reason_name(i), s->connect_fail[i]);
 	fprintf(f, "\n  %-20s %8s   SYN %.0f, SYN-ACK %.0f\n", "retransmits", "",
 		run_metric_value(v, "retransmits.syn"),
 		run_metric_value(v, "retransmits.synack"));
-	fprintf(f, "  %-20s %8.0f  ", "closes", run_metric_value(v, "closes"));
+	fprintf(f, "  %-20s %8" PRIu64 "  ", "closes", summary_closes(s));
 	for (i = 0; i < SYNFIN_INIT_MAX; i++)
 		for (j = 0; j < SYNFIN_HOW_MAX; j++)
 			if (s->closes[i][j])
 				fprintf(f, " %s %s %" PRIu64, initiator_name(i), how_name(j), s->closes[i][j]);
-	fprintf(f, "\n  %-20s %8.0f   peak %" PRIu64 " at once\n", "TIME_WAIT entries",
-		run_metric_value(v, "time_wait.count"), s->tw_peak);
-	run_metric_format(d, sizeof(d), (unsigned int)run_metric_find("close_wait.max", 14),
-			  run_metric_value(v, "close_wait.max"));
+	fprintf(f, "\n  %-20s %8" PRIu64 "   peak %" PRIu64 " at once\n", "TIME_WAIT entries",
+		s->tw_entries, s->tw_peak);
+	cw_max = run_metric_find("close_wait.max", strlen("close_wait.max"));
+	run_metric_format(d, sizeof(d), (unsigned int)cw_max, v->v[cw_max]);
 	fprintf(f, "  %-20s %8s\n", "longest CLOSE_WAIT", d);
 	fprintf(f, "  %-20s %8" PRIu64 "%s\n", "events lost", rep->ri->lost,
 		rep->ri->lost ? "   (counts are low: raise --ring-size)" : "");

@@ -2,12 +2,13 @@
 /* The metric table is the only place a metric is named: every output and every document that
  * names one must name one of the table's. Fails when /metrics, the textfile or run --prom
  * (one writer), the run report's "metrics", run --help, docs/ci-mode.md's list, the report
- * schema, an --assert example or any synfin_* name in the README and docs/ is not the
- * table's, or when the table itself is inconsistent. */
+ * schema, an --assert example or any synfin_* name in the README and docs/, or a lookup by
+ * name in user/ is not the table's, or when the table itself is inconsistent. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -394,6 +395,45 @@ static void test_docs_name_only_the_table(void **state)
 	check_doc("docs/ci-mode.md");
 }
 
+/* Code that looks a run metric up by name names one of the table's. */
+static void test_lookups_name_only_the_table(void **state)
+{
+	static const char *const calls[] = { "run_metric_find(", "run_metric_value(" };
+	char path[300], *src;
+	const char *p, *q;
+	struct dirent *de;
+	unsigned int i, found = 0;
+	size_t len;
+	DIR *d = opendir("user");
+
+	(void)state;
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		len = strlen(de->d_name);
+		if (len < 3 || strcmp(de->d_name + len - 2, ".c"))
+			continue;
+		snprintf(path, sizeof(path), "user/%s", de->d_name);
+		src = slurp(path);
+		for (i = 0; i < 2; i++) {
+			for (p = src; (p = strstr(p, calls[i])); p += strlen(calls[i])) {
+				q = p + strlen(calls[i]);
+				/* the name is the first string literal of the call, if any */
+				q += strcspn(q, "\");\n");
+				if (*q != '"')
+					continue;
+				len = strcspn(q + 1, "\"");
+				if (run_metric_find(q + 1, len) < 0)
+					fail_msg("%s looks up %.*s, which is not in the metric table", path,
+						 (int)len, q + 1);
+				found++;
+			}
+		}
+		free(src);
+	}
+	closedir(d);
+	assert_true(found > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_ci_mode_doc_lists_the_table),
 		cmocka_unit_test(test_report_schema_lists_the_table),
 		cmocka_unit_test(test_docs_name_only_the_table),
+		cmocka_unit_test(test_lookups_name_only_the_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
