@@ -198,6 +198,9 @@ wait_pid() {
 server_start() {
 	local ns=$1 tag=$2 r
 	shift 2
+	# The background job truncates TAG.out only when it runs: without this, a second server
+	# of the same tag could be taken as ready on the first one's "ready" line.
+	rm -f "$T_DIR/$tag.out" "$T_DIR/$tag.err"
 	ip netns exec "$ns" "$TCPDRIVE" serve "$@" >"$T_DIR/$tag.out" 2>"$T_DIR/$tag.err" &
 	SERVER_PID=$!
 	track_pid "$SERVER_PID"
