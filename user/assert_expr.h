@@ -1,44 +1,14 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* `synfin run --assert`: the run metrics (every name an assertion, the JSON report's "metrics"
- * object and a baseline use), and the expression language `METRIC OP VALUE`. Pure: no I/O. */
+/* `synfin run --assert`: the expression language `METRIC OP VALUE` over the run metrics of
+ * the metric table (metrics.h). Pure: no I/O. */
 #ifndef SYNFIN_ASSERT_EXPR_H
 #define SYNFIN_ASSERT_EXPR_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "lifecycle.h"
-#include "render.h"
+#include "metrics.h"
 
-enum run_metric_kind {
-	RM_COUNT,    /* a plain number; a unit on the value is a usage error */
-	RM_DURATION, /* microseconds; the value must carry a unit (ns, us, ms, s, m) */
-};
-
-struct run_metric_def {
-	const char *name;
-	enum run_metric_kind kind;
-	const char *help;
-};
-
-extern const struct run_metric_def run_metrics[];
-extern const unsigned int run_metric_count;
-
-#define RUN_METRIC_MAX 48
-
-/* One value per run_metrics[] entry: counts, or durations in microseconds. */
-struct run_values {
-	double v[RUN_METRIC_MAX];
-};
-
-/* tw_entries: closes that handed over to a TIME_WAIT socket (the summary keeps the peak
- * only). close_wait.max also covers sockets still in CLOSE_WAIT (ri->close_wait_oldest_us). */
-void run_values_compute(struct run_values *out, const struct summary *s, const struct run_info *ri,
-			uint64_t tw_entries);
-/* Index in run_metrics[] of the name (len bytes), or -1. */
-int run_metric_find(const char *name, size_t len);
-/* The value of the metric called name, NAN when there is no such metric. */
-double run_metric_value(const struct run_values *v, const char *name);
 /* "7.2ms", "850us", "1.5s" for durations, "12" for counts. */
 void run_metric_format(char *buf, size_t len, unsigned int metric, double v);
 

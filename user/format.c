@@ -2,7 +2,9 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "format.h"
+#include "synfin/conn_fsm.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -16,57 +18,51 @@ static const char *lookup(const char *const *names, size_t n, unsigned int v)
 	return unknown;
 }
 
-const char *event_type_name(unsigned int type)
-{
-	static const char *const names[] = {
-		[SYNFIN_EV_HANDSHAKE] = "handshake", [SYNFIN_EV_CONNECT_FAIL] = "connect_fail",
-		[SYNFIN_EV_CLOSE] = "close",         [SYNFIN_EV_TIME_WAIT] = "time_wait",
-		[SYNFIN_EV_STATE] = "state",
-	};
-	return lookup(names, ARRAY_SIZE(names), type);
-}
+/* A name table: fn(v) is names[v], UNKNOWN(v) beyond it. */
+#define NAME_TABLE(fn, ...)                                                                      \
+	const char *fn(unsigned int v)                                                           \
+	{                                                                                        \
+		static const char *const names[] = { __VA_ARGS__ };                              \
+		return lookup(names, ARRAY_SIZE(names), v);                                      \
+	}
 
-const char *side_name(unsigned int side)
-{
-	static const char *const names[] = { "client", "server" };
-	return lookup(names, ARRAY_SIZE(names), side);
-}
+NAME_TABLE(event_type_name, [SYNFIN_EV_HANDSHAKE] = "handshake",
+	   [SYNFIN_EV_CONNECT_FAIL] = "connect_fail", [SYNFIN_EV_CLOSE] = "close",
+	   [SYNFIN_EV_TIME_WAIT] = "time_wait", [SYNFIN_EV_STATE] = "state")
+NAME_TABLE(side_name, [SYNFIN_SIDE_CLIENT] = "client", [SYNFIN_SIDE_SERVER] = "server")
+NAME_TABLE(fail_reason_name, [SYNFIN_FAIL_OTHER] = "other", [SYNFIN_FAIL_REFUSED] = "refused",
+	   [SYNFIN_FAIL_TIMEOUT] = "timeout", [SYNFIN_FAIL_UNREACHABLE] = "unreachable",
+	   [SYNFIN_FAIL_RESET] = "reset")
+NAME_TABLE(initiator_name, [SYNFIN_INIT_UNKNOWN] = "unknown", [SYNFIN_INIT_LOCAL] = "local",
+	   [SYNFIN_INIT_REMOTE] = "remote")
+NAME_TABLE(how_name, [SYNFIN_HOW_FIN] = "fin", [SYNFIN_HOW_RST] = "rst")
+NAME_TABLE(tw_end_name, [SYNFIN_TW_EXPIRED] = "expired", [SYNFIN_TW_REUSED] = "reused",
+	   [SYNFIN_TW_KILLED] = "killed", [SYNFIN_TW_PURGED] = "purged")
+NAME_TABLE(close_state_field, [SYNFIN_CS_FIN_WAIT1] = "fin_wait1_us",
+	   [SYNFIN_CS_FIN_WAIT2] = "fin_wait2_us", [SYNFIN_CS_CLOSE_WAIT] = "close_wait_us",
+	   [SYNFIN_CS_LAST_ACK] = "last_ack_us", [SYNFIN_CS_CLOSING] = "closing_us")
+NAME_TABLE(gauge_state_label, [SYNFIN_TCP_ESTABLISHED] = "established",
+	   [SYNFIN_TCP_SYN_SENT] = "syn_sent", [SYNFIN_TCP_SYN_RECV] = "syn_recv",
+	   [SYNFIN_TCP_FIN_WAIT1] = "fin_wait1", [SYNFIN_TCP_FIN_WAIT2] = "fin_wait2",
+	   [SYNFIN_TCP_TIME_WAIT] = "time_wait", [SYNFIN_TCP_CLOSE] = "close",
+	   [SYNFIN_TCP_CLOSE_WAIT] = "close_wait", [SYNFIN_TCP_LAST_ACK] = "last_ack",
+	   [SYNFIN_TCP_LISTEN] = "listen", [SYNFIN_TCP_CLOSING] = "closing")
 
-const char *fail_reason_name(unsigned int reason)
-{
-	static const char *const names[] = {
-		[SYNFIN_FAIL_OTHER] = "other",     [SYNFIN_FAIL_REFUSED] = "refused",
-		[SYNFIN_FAIL_TIMEOUT] = "timeout", [SYNFIN_FAIL_UNREACHABLE] = "unreachable",
-		[SYNFIN_FAIL_RESET] = "reset",
-	};
-	return lookup(names, ARRAY_SIZE(names), reason);
-}
-
-const char *initiator_name(unsigned int initiator)
-{
-	static const char *const names[] = { "unknown", "local", "remote" };
-	return lookup(names, ARRAY_SIZE(names), initiator);
-}
-
-const char *how_name(unsigned int how)
-{
-	static const char *const names[] = { "fin", "rst" };
-	return lookup(names, ARRAY_SIZE(names), how);
-}
-
-const char *tw_end_name(unsigned int end)
-{
-	static const char *const names[] = { "expired", "reused", "killed", "purged" };
-	return lookup(names, ARRAY_SIZE(names), end);
-}
+/* Kernel TCP states past enum synfin_tcp_state (include/net/tcp_states.h): records never
+ * carry them as a state of their own, but a name beats UNKNOWN(12). */
+#define TCP_NEW_SYN_RECV (SYNFIN_TCP_CLOSING + 1)
+#define TCP_BOUND_INACTIVE (SYNFIN_TCP_CLOSING + 2)
 
 const char *tcp_state_name(unsigned int state, char *buf, size_t len)
 {
-	/* include/net/tcp_states.h */
 	static const char *const names[] = {
-		NULL,         "ESTABLISHED", "SYN_SENT", "SYN_RECV",   "FIN_WAIT1",
-		"FIN_WAIT2",  "TIME_WAIT",   "CLOSE",    "CLOSE_WAIT", "LAST_ACK",
-		"LISTEN",     "CLOSING",     "NEW_SYN_RECV", "BOUND_INACTIVE",
+		[SYNFIN_TCP_ESTABLISHED] = "ESTABLISHED", [SYNFIN_TCP_SYN_SENT] = "SYN_SENT",
+		[SYNFIN_TCP_SYN_RECV] = "SYN_RECV",       [SYNFIN_TCP_FIN_WAIT1] = "FIN_WAIT1",
+		[SYNFIN_TCP_FIN_WAIT2] = "FIN_WAIT2",     [SYNFIN_TCP_TIME_WAIT] = "TIME_WAIT",
+		[SYNFIN_TCP_CLOSE] = "CLOSE",             [SYNFIN_TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+		[SYNFIN_TCP_LAST_ACK] = "LAST_ACK",       [SYNFIN_TCP_LISTEN] = "LISTEN",
+		[SYNFIN_TCP_CLOSING] = "CLOSING",         [TCP_NEW_SYN_RECV] = "NEW_SYN_RECV",
+		[TCP_BOUND_INACTIVE] = "BOUND_INACTIVE",
 	};
 	if (state < ARRAY_SIZE(names) && names[state])
 		return names[state];
@@ -74,26 +70,12 @@ const char *tcp_state_name(unsigned int state, char *buf, size_t len)
 	return buf;
 }
 
-const unsigned int gauge_states[GAUGE_STATES] = { 2, 3, 1, 4, 5, 6, 8, 9, 11 };
-
-const char *gauge_state_label(unsigned int state)
-{
-	static const char *const names[] = {
-		NULL,        "established", "syn_sent", "syn_recv",   "fin_wait1", "fin_wait2",
-		"time_wait", "close",       "close_wait", "last_ack", "listen",    "closing",
-	};
-	return lookup(names, ARRAY_SIZE(names), state);
-}
-
-const char *close_state_field(unsigned int idx)
-{
-	static const char *const names[SYNFIN_CS_MAX] = {
-		[SYNFIN_CS_FIN_WAIT1] = "fin_wait1_us", [SYNFIN_CS_FIN_WAIT2] = "fin_wait2_us",
-		[SYNFIN_CS_CLOSE_WAIT] = "close_wait_us", [SYNFIN_CS_LAST_ACK] = "last_ack_us",
-		[SYNFIN_CS_CLOSING] = "closing_us",
-	};
-	return lookup(names, ARRAY_SIZE(names), idx);
-}
+/* In the order `ss -tan` lists them: opening, established, closing. */
+const unsigned int gauge_states[GAUGE_STATES] = {
+	SYNFIN_TCP_SYN_SENT,   SYNFIN_TCP_SYN_RECV,   SYNFIN_TCP_ESTABLISHED,
+	SYNFIN_TCP_FIN_WAIT1,  SYNFIN_TCP_FIN_WAIT2,  SYNFIN_TCP_TIME_WAIT,
+	SYNFIN_TCP_CLOSE_WAIT, SYNFIN_TCP_LAST_ACK,   SYNFIN_TCP_CLOSING,
+};
 
 void format_addr(char *buf, size_t len, unsigned int family, const __u8 *addr)
 {
@@ -131,44 +113,12 @@ void comm_to_str(char *out, const char *comm)
 	out[i] = '\0';
 }
 
-size_t json_escape(char *dst, size_t cap, const char *s)
+void format_utc_ms(char *buf, size_t len, int64_t unix_ms)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p;
-	size_t n = 0;
+	time_t secs = (time_t)(unix_ms / 1000);
+	struct tm tm;
 
-	for (p = (const unsigned char *)s; *p && n + 6 <= cap; p++) {
-		if (*p == '"' || *p == '\\') {
-			dst[n++] = '\\';
-			dst[n++] = (char)*p;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			memcpy(dst + n, "\\u00", 4);
-			dst[n + 4] = hex[*p >> 4];
-			dst[n + 5] = hex[*p & 15];
-			n += 6;
-		} else {
-			dst[n++] = (char)*p;
-		}
-	}
-	return n;
-}
-
-void json_string(FILE *f, const char *s)
-{
-	char buf[6 * 256];
-	size_t n;
-
-	fputc('"', f);
-	while (*s) {
-		/* at most 255 input bytes per round, so the escaped form always fits */
-		char part[256];
-		size_t len = strnlen(s, sizeof(part) - 1);
-
-		memcpy(part, s, len);
-		part[len] = '\0';
-		n = json_escape(buf, sizeof(buf), part);
-		fwrite(buf, 1, n, f);
-		s += len;
-	}
-	fputc('"', f);
+	gmtime_r(&secs, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(unix_ms % 1000));
 }

@@ -29,17 +29,11 @@ const char *close_state_field(unsigned int idx); /* "fin_wait1_us", ... */
 void format_addr(char *buf, size_t len, unsigned int family, const __u8 *addr);
 /* "addr:port", with brackets for IPv6 */
 void format_endpoint(char *buf, size_t len, unsigned int family, const __u8 *addr, unsigned int port);
+/* RFC 3339 UTC time of a Unix time in ms: "2024-05-01T12:00:00.123Z". */
+void format_utc_ms(char *buf, size_t len, int64_t unix_ms);
 /* Human duration: "850us", "12.3ms", "1.02s" */
 void format_duration_us(char *buf, size_t len, uint64_t us);
 /* Copies a kernel comm (maybe not NUL-terminated) into a C string of SYNFIN_COMM_LEN + 1. */
 void comm_to_str(char *out, const char *comm);
 
-
-
-#include <stdio.h>
-/* Writes s as a JSON string literal (quotes, escapes, control characters as \u00XX). */
-void json_string(FILE *f, const char *s);
-/* The escaped body of s (no quotes) into dst; stops early rather than overflow cap.
- * Returns the bytes written. */
-size_t json_escape(char *dst, size_t cap, const char *s);
 #endif

@@ -78,8 +78,11 @@ int summary_add(struct summary *s, const struct synfin_event *e)
 			hist_add(&s->lifetime, e->close.lifetime_us);
 		if (e->close.state_us[SYNFIN_CS_CLOSE_WAIT])
 			hist_add(&s->close_wait, e->close.state_us[SYNFIN_CS_CLOSE_WAIT]);
-		if (e->close.tw_handover && ++s->tw_live > s->tw_peak)
-			s->tw_peak = s->tw_live;
+		if (e->close.tw_handover) {
+			s->tw_entries++;
+			if (++s->tw_live > s->tw_peak)
+				s->tw_peak = s->tw_live;
+		}
 		break;
 	case SYNFIN_EV_TIME_WAIT:
 		hist_add(&s->time_wait[e->tw.end], e->tw.duration_us);
@@ -91,6 +94,27 @@ int summary_add(struct summary *s, const struct synfin_event *e)
 		break;
 	}
 	return 0;
+}
+
+uint64_t summary_connect_failures(const struct summary *s)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < SYNFIN_FAIL_REASON_MAX; i++)
+		n += s->connect_fail[i];
+	return n;
+}
+
+uint64_t summary_closes(const struct summary *s)
+{
+	uint64_t n = 0;
+	unsigned int i, j;
+
+	for (i = 0; i < SYNFIN_INIT_MAX; i++)
+		for (j = 0; j < SYNFIN_HOW_MAX; j++)
+			n += s->closes[i][j];
+	return n;
 }
 
 bool tw_pending_resolve(const struct synfin_event *tw_start, uint64_t start_ns,

@@ -29,6 +29,7 @@ struct summary {
 	struct hist lifetime;
 	struct hist close_wait;              /* time spent in CLOSE_WAIT, closes that visited it */
 	struct hist time_wait[SYNFIN_TW_END_MAX];
+	uint64_t tw_entries;                 /* closes that handed over to a TIME_WAIT socket */
 	uint64_t tw_live;                    /* TIME_WAITs handed over and not yet ended */
 	uint64_t tw_peak;
 };
@@ -38,6 +39,10 @@ int lifecycle_validate(const struct synfin_event *e);
 bool lifecycle_wanted(const struct filter *f, const struct synfin_event *e);
 /* Validates and aggregates e; returns 0 or -EINVAL (then counted in malformed only). */
 int summary_add(struct summary *s, const struct synfin_event *e);
+
+/* Totals over the summary's breakdowns: every reason, every initiator and how. */
+uint64_t summary_connect_failures(const struct summary *s);
+uint64_t summary_closes(const struct summary *s);
 
 /* A timewait entry cancelled early, with no re-arm or reuse following within grace_ns, was
  * killed (RST, ss -K): build its end record. Returns false while it may still be a re-arm. */

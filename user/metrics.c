@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include "format.h"
 #include "metrics.h"
+#include "run_model.h"
 
 #define STR(x) #x
 #define XSTR(x) STR(x)
@@ -65,11 +67,25 @@ void port_stats_add(struct port_stats *p, const struct synfin_event *e)
 	ps->retransmits += e->hs.retransmits;
 }
 
-bool metric_present(const struct metric_def *m, const struct metric_src *src)
+/* Whether the family's collector has what it reads in src. */
+static bool metric_readable(const struct metric_def *m, const struct metric_src *src)
 {
 	if ((m->needs & METRIC_NEEDS_RUN_INFO) && !src->ri)
 		return false;
 	if ((m->needs & METRIC_NEEDS_PORTS) && !src->ports)
+		return false;
+	if ((m->needs & METRIC_NEEDS_RUN) && !src->run)
+		return false;
+	return true;
+}
+
+bool metric_present(const struct metric_def *m, const struct metric_src *src)
+{
+	if (!metric_readable(m, src))
+		return false;
+	if ((m->needs & METRIC_RUN_ONLY) && !src->run)
+		return false;
+	if ((m->needs & METRIC_NEEDS_ASSERTIONS) && (!src->run || !src->run->nasserts))
 		return false;
 	return true;
 }
@@ -151,24 +167,26 @@ static void c_handshake_retransmits(const struct metric_src *src, struct metric_
 	}
 }
 
+/* One series per value of an enum, labelled with the value's name. */
+static void emit_each(struct metric_sink *k, const char *(*name)(unsigned int), unsigned int from,
+		      unsigned int to, const uint64_t *v)
+{
+	unsigned int i;
+
+	for (i = from; i < to; i++) {
+		const char *lv[] = { name(i) };
+		emit_u64(k, lv, v[i]);
+	}
+}
+
 static void c_handshake_estimated(const struct metric_src *src, struct metric_sink *k)
 {
-	unsigned int side;
-
-	for (side = 0; side < 2; side++) {
-		const char *lv[] = { side_name(side) };
-		emit_u64(k, lv, src->sum->handshake_estimated[side]);
-	}
+	emit_each(k, side_name, 0, 2, src->sum->handshake_estimated);
 }
 
 static void c_connect_failures(const struct metric_src *src, struct metric_sink *k)
 {
-	unsigned int r;
-
-	for (r = 0; r < SYNFIN_FAIL_REASON_MAX; r++) {
-		const char *lv[] = { fail_reason_name(r) };
-		emit_u64(k, lv, src->sum->connect_fail[r]);
-	}
+	emit_each(k, fail_reason_name, 0, SYNFIN_FAIL_REASON_MAX, src->sum->connect_fail);
 }
 
 static void c_connect_failure_retransmits(const struct metric_src *src, struct metric_sink *k)
@@ -225,12 +243,7 @@ static void c_close_wait_oldest(const struct metric_src *src, struct metric_sink
 
 static void c_events(const struct metric_src *src, struct metric_sink *k)
 {
-	unsigned int t;
-
-	for (t = 1; t < SYNFIN_EV_TYPE_MAX; t++) {
-		const char *lv[] = { event_type_name(t) };
-		emit_u64(k, lv, src->sum->events[t]);
-	}
+	emit_each(k, event_type_name, 1, SYNFIN_EV_TYPE_MAX, src->sum->events);
 }
 
 static void c_events_lost(const struct metric_src *src, struct metric_sink *k)
@@ -265,61 +278,363 @@ static void c_build_info(const struct metric_src *src, struct metric_sink *k)
 	emit_u64(k, lv, 1);
 }
 
+static void c_run_tw_entries(const struct metric_src *src, struct metric_sink *k)
+{
+	emit_u64(k, NULL, src->sum->tw_entries);
+}
+
+static void c_run_tw_peak(const struct metric_src *src, struct metric_sink *k)
+{
+	emit_u64(k, NULL, src->sum->tw_peak);
+}
+
+static void c_run_duration(const struct metric_src *src, struct metric_sink *k)
+{
+	emit_f64(k, NULL, (double)src->ri->duration_ms / 1000);
+}
+
+static void c_run_exit_status(const struct metric_src *src, struct metric_sink *k)
+{
+	emit_i64(k, NULL, src->run->exit_status);
+}
+
+static void c_run_assertions_failed(const struct metric_src *src, struct metric_sink *k)
+{
+	emit_u64(k, NULL, report_failures(src->run));
+}
+
+static void c_run_assertion_passed(const struct metric_src *src, struct metric_sink *k)
+{
+	unsigned int i;
+
+	for (i = 0; i < src->run->nasserts; i++) {
+		const char *lv[] = { src->run->asserts[i].text };
+		emit_u64(k, lv, src->run->results[i].passed);
+	}
+}
+
+/* SYNs sent again: by the connects that succeeded and by those that failed. */
+static double v_syn_retransmits(const struct metric_src *src)
+{
+	return (double)(src->sum->handshake_retransmits[SYNFIN_SIDE_CLIENT] +
+			src->sum->connect_fail_retransmits);
+}
+
+/* The longest CLOSE_WAIT: of the closed connections, or of a socket still in it. */
+static double v_close_wait_max(const struct metric_src *src)
+{
+	uint64_t v = src->sum->close_wait.max_us;
+
+	if (src->ri && src->ri->close_wait_oldest_us > v)
+		v = src->ri->close_wait_oldest_us;
+	return (double)v;
+}
+
+#define RUN_METRICS(...) ((const struct run_metric[]){ __VA_ARGS__, { .name = NULL } })
+
 const struct metric_def metric_table[] = {
 	{ "synfin_handshake_duration_seconds",
 	  "TCP handshake duration: client from the first SYN sent, server from the SYN's arrival, to ESTABLISHED.",
-	  METRIC_HISTOGRAM, "seconds", { "side", "port" }, 0, c_handshake_duration },
+	  METRIC_HISTOGRAM, "seconds", { "side", "port" }, 0, c_handshake_duration,
+	  RUN_METRICS(
+		{ "handshake.client.count", STAT_COUNT, { "client" }, "connections this side opened (connect() reached ESTABLISHED)", NULL },
+		{ "handshake.client.p50", STAT_P50, { "client" }, "client handshake latency, SYN sent -> ESTABLISHED: median", NULL },
+		{ "handshake.client.p90", STAT_P90, { "client" }, "client handshake latency: 90th percentile", NULL },
+		{ "handshake.client.p99", STAT_P99, { "client" }, "client handshake latency: 99th percentile", NULL },
+		{ "handshake.client.max", STAT_MAX, { "client" }, "client handshake latency: slowest", NULL },
+		{ "handshake.server.count", STAT_COUNT, { "server" }, "connections accepted by CMD's listeners", NULL },
+		{ "handshake.server.p50", STAT_P50, { "server" }, "server handshake latency, SYN arrived -> ESTABLISHED: median", NULL },
+		{ "handshake.server.p90", STAT_P90, { "server" }, "server handshake latency: 90th percentile", NULL },
+		{ "handshake.server.p99", STAT_P99, { "server" }, "server handshake latency: 99th percentile", NULL },
+		{ "handshake.server.max", STAT_MAX, { "server" }, "server handshake latency: slowest", NULL },
+		{ "handshake.count", STAT_COUNT, { NULL }, "handshakes of both sides", NULL },
+		{ "handshake.p50", STAT_P50, { NULL }, "handshake latency, both sides merged: median", NULL },
+		{ "handshake.p90", STAT_P90, { NULL }, "handshake latency, both sides: 90th percentile", NULL },
+		{ "handshake.p99", STAT_P99, { NULL }, "handshake latency, both sides: 99th percentile", NULL },
+		{ "handshake.max", STAT_MAX, { NULL }, "handshake latency, both sides: slowest", NULL }) },
 	{ "synfin_handshake_retransmits",
 	  "SYNs (client) or SYN-ACKs (server) sent again during handshakes that completed.",
-	  METRIC_COUNTER, NULL, { "side", "port" }, 0, c_handshake_retransmits },
+	  METRIC_COUNTER, NULL, { "side", "port" }, 0, c_handshake_retransmits,
+	  RUN_METRICS(
+		{ "retransmits.syn", STAT_VALUE, { NULL }, "SYNs sent again, by connects that succeeded or failed", v_syn_retransmits },
+		{ "retransmits.synack", STAT_VALUE, { "server" }, "SYN-ACKs sent again by CMD's listeners", NULL }) },
 	{ "synfin_handshake_estimated",
 	  "Completed handshakes whose duration was derived from the kernel's RTT estimate, not two timestamps.",
-	  METRIC_COUNTER, NULL, { "side" }, 0, c_handshake_estimated },
+	  METRIC_COUNTER, NULL, { "side" }, 0, c_handshake_estimated, NULL },
 	{ "synfin_connect_failures",
 	  "Client connections that left SYN_SENT without being established, by reason.",
-	  METRIC_COUNTER, NULL, { "reason" }, 0, c_connect_failures },
+	  METRIC_COUNTER, NULL, { "reason" }, 0, c_connect_failures,
+	  RUN_METRICS(
+		{ "connect_failures", STAT_VALUE, { NULL }, "connect() attempts that never reached ESTABLISHED", NULL },
+		{ "connect_failures.refused", STAT_VALUE, { "refused" }, "... answered with a RST (ECONNREFUSED)", NULL },
+		{ "connect_failures.timeout", STAT_VALUE, { "timeout" }, "... SYN retransmits exhausted (ETIMEDOUT)", NULL },
+		{ "connect_failures.unreachable", STAT_VALUE, { "unreachable" }, "... ICMP host or network unreachable", NULL },
+		{ "connect_failures.reset", STAT_VALUE, { "reset" }, "... reset or aborted during the handshake", NULL },
+		{ "connect_failures.other", STAT_VALUE, { "other" }, "... closed by the application or a local error", NULL }) },
 	{ "synfin_connect_failure_retransmits",
 	  "SYNs sent again by client connections that then failed.",
-	  METRIC_COUNTER, NULL, { NULL }, 0, c_connect_failure_retransmits },
+	  METRIC_COUNTER, NULL, { NULL }, 0, c_connect_failure_retransmits, NULL },
 	{ "synfin_connections_closed",
 	  "Established connections closed, by the side that sent the first FIN or RST and how.",
-	  METRIC_COUNTER, NULL, { "initiator", "how" }, 0, c_closed },
+	  METRIC_COUNTER, NULL, { "initiator", "how" }, 0, c_closed,
+	  RUN_METRICS(
+		{ "closes", STAT_VALUE, { NULL }, "established connections closed (any initiator, FIN or RST)", NULL },
+		{ "closes.local.fin", STAT_VALUE, { "local", "fin" }, "closes CMD started with a FIN", NULL },
+		{ "closes.local.rst", STAT_VALUE, { "local", "rst" }, "closes CMD started with a RST (abort, SO_LINGER 0)", NULL },
+		{ "closes.remote.fin", STAT_VALUE, { "remote", "fin" }, "closes the peer started with a FIN", NULL },
+		{ "closes.remote.rst", STAT_VALUE, { "remote", "rst" }, "closes the peer started with a RST", NULL }) },
 	{ "synfin_connection_duration_seconds",
 	  "Connection lifetime from SYN or accept to CLOSE (connections seen from their start).",
-	  METRIC_HISTOGRAM, "seconds", { NULL }, 0, c_connection_duration },
+	  METRIC_HISTOGRAM, "seconds", { NULL }, 0, c_connection_duration,
+	  RUN_METRICS(
+		{ "lifetime.p50", STAT_P50, { NULL }, "connection lifetime, SYN or accept -> CLOSE: median", NULL },
+		{ "lifetime.p99", STAT_P99, { NULL }, "connection lifetime: 99th percentile", NULL },
+		{ "lifetime.max", STAT_MAX, { NULL }, "connection lifetime: longest", NULL }) },
 	{ "synfin_close_wait_duration_seconds",
 	  "Time closed connections spent in CLOSE_WAIT: the peer had closed, the application had not.",
-	  METRIC_HISTOGRAM, "seconds", { NULL }, 0, c_close_wait_duration },
+	  METRIC_HISTOGRAM, "seconds", { NULL }, 0, c_close_wait_duration,
+	  RUN_METRICS(
+		{ "close_wait.max", STAT_MAX, { NULL }, "longest CLOSE_WAIT (peer closed, CMD had not), open ones included", v_close_wait_max },
+		{ "close_wait.p99", STAT_P99, { NULL }, "CLOSE_WAIT length of closed connections: 99th percentile", NULL }) },
 	{ "synfin_time_wait_duration_seconds",
 	  "Lifetime of TIME_WAIT sockets, by how they ended.",
-	  METRIC_HISTOGRAM, "seconds", { "end" }, 0, c_time_wait_duration },
+	  METRIC_HISTOGRAM, "seconds", { "end" }, 0, c_time_wait_duration, NULL },
 	{ "synfin_sockets",
 	  "Observed sockets now in each TCP state.",
-	  METRIC_GAUGE, NULL, { "state" }, METRIC_NEEDS_RUN_INFO, c_sockets },
+	  METRIC_GAUGE, NULL, { "state" }, METRIC_NEEDS_RUN_INFO, c_sockets, NULL },
 	{ "synfin_close_wait_oldest_seconds",
 	  "Age of the oldest socket now in CLOSE_WAIT, 0 if none.",
-	  METRIC_GAUGE, "seconds", { NULL }, METRIC_NEEDS_RUN_INFO, c_close_wait_oldest },
+	  METRIC_GAUGE, "seconds", { NULL }, METRIC_NEEDS_RUN_INFO, c_close_wait_oldest, NULL },
 	{ "synfin_events",
 	  "Records received from the kernel and accepted, by type.",
-	  METRIC_COUNTER, NULL, { "type" }, 0, c_events },
+	  METRIC_COUNTER, NULL, { "type" }, 0, c_events, NULL },
 	{ "synfin_events_lost",
 	  "Records the kernel could not queue (ring buffer full): the other figures undercount by this much.",
-	  METRIC_COUNTER, NULL, { NULL }, METRIC_NEEDS_RUN_INFO, c_events_lost },
+	  METRIC_COUNTER, NULL, { NULL }, METRIC_NEEDS_RUN_INFO, c_events_lost,
+	  RUN_METRICS(
+		{ "events.lost", STAT_VALUE, { NULL }, "records the kernel could not queue: a non-zero value makes the counts low", NULL }) },
 	{ "synfin_untracked",
 	  "Connections or TIME_WAITs not tracked because a kernel map was full.",
-	  METRIC_COUNTER, NULL, { NULL }, METRIC_NEEDS_RUN_INFO, c_untracked },
+	  METRIC_COUNTER, NULL, { NULL }, METRIC_NEEDS_RUN_INFO, c_untracked,
+	  RUN_METRICS(
+		{ "events.untracked", STAT_VALUE, { NULL }, "connections not tracked because a kernel map was full", NULL }) },
 	{ "synfin_records_malformed",
 	  "Records from the kernel that failed validation and were not counted.",
-	  METRIC_COUNTER, NULL, { NULL }, 0, c_malformed },
+	  METRIC_COUNTER, NULL, { NULL }, 0, c_malformed, NULL },
 	{ "synfin_port_series_folded",
 	  "Handshakes counted under port=\"other\" because --max-series port series were in use.",
-	  METRIC_COUNTER, NULL, { NULL }, METRIC_NEEDS_PORTS, c_port_folded },
+	  METRIC_COUNTER, NULL, { NULL }, METRIC_NEEDS_PORTS, c_port_folded, NULL },
 	{ "synfin_port_series_folded_ports",
 	  "Distinct (side, port) pairs folded into port=\"other\".",
-	  METRIC_GAUGE, NULL, { NULL }, METRIC_NEEDS_PORTS, c_port_folded_pairs },
+	  METRIC_GAUGE, NULL, { NULL }, METRIC_NEEDS_PORTS, c_port_folded_pairs, NULL },
 	{ "synfin_build",
 	  "synfin's version and kernel record ABI.",
-	  METRIC_INFO, NULL, { "version", "abi" }, 0, c_build_info },
+	  METRIC_INFO, NULL, { "version", "abi" }, 0, c_build_info, NULL },
+	{ "synfin_run_time_wait_entries",
+	  "Closes of the command's connections that left a TIME_WAIT socket.",
+	  METRIC_COUNTER, NULL, { NULL }, METRIC_RUN_ONLY, c_run_tw_entries,
+	  RUN_METRICS(
+		{ "time_wait.count", STAT_VALUE, { NULL }, "closes that left a TIME_WAIT socket behind (entries)", NULL }) },
+	{ "synfin_run_time_wait_peak",
+	  "Most TIME_WAIT sockets of the command alive at once.",
+	  METRIC_GAUGE, NULL, { NULL }, METRIC_RUN_ONLY, c_run_tw_peak,
+	  RUN_METRICS(
+		{ "time_wait.peak", STAT_VALUE, { NULL }, "most TIME_WAIT sockets of CMD alive at once", NULL }) },
+	{ "synfin_run_duration_seconds",
+	  "How long synfin observed the command.",
+	  METRIC_GAUGE, "seconds", { NULL }, METRIC_NEEDS_RUN_INFO | METRIC_RUN_ONLY, c_run_duration, NULL },
+	{ "synfin_run_exit_status",
+	  "synfin run's exit status: 0 pass, 1 an assertion failed, else the command's.",
+	  METRIC_GAUGE, NULL, { NULL }, METRIC_NEEDS_RUN, c_run_exit_status, NULL },
+	{ "synfin_run_assertions_failed",
+	  "Assertions that did not hold.",
+	  METRIC_GAUGE, NULL, { NULL }, METRIC_NEEDS_RUN, c_run_assertions_failed, NULL },
+	{ "synfin_run_assertion_passed",
+	  "1 when the assertion held, 0 when it failed.",
+	  METRIC_GAUGE, NULL, { "assertion" }, METRIC_NEEDS_RUN | METRIC_NEEDS_ASSERTIONS,
+	  c_run_assertion_passed, NULL },
 };
 
 const unsigned int metric_count = sizeof(metric_table) / sizeof(metric_table[0]);
+
+/* ---------------------------------------------------------------- run metrics */
+
+/* The flat index over the families' lists. The table is constant: walked on each call
+ * (a few dozen entries) rather than cached. */
+static const struct run_metric *nth(unsigned int n, const struct metric_def **family)
+{
+	const struct run_metric *r;
+	unsigned int i;
+
+	for (i = 0; i < metric_count; i++) {
+		for (r = metric_table[i].run_metrics; r && r->name; r++) {
+			if (!n--) {
+				if (family)
+					*family = &metric_table[i];
+				return r;
+			}
+		}
+	}
+	return NULL;
+}
+
+unsigned int run_metric_count(void)
+{
+	unsigned int n = 0;
+
+	while (nth(n, NULL))
+		n++;
+	return n;
+}
+
+const struct run_metric *run_metric(unsigned int i)
+{
+	return nth(i, NULL);
+}
+
+const struct metric_def *run_metric_family(unsigned int i)
+{
+	const struct metric_def *m = NULL;
+
+	nth(i, &m);
+	return m;
+}
+
+bool run_metric_is_duration(unsigned int i)
+{
+	const struct run_metric *r = nth(i, NULL);
+
+	return r && r->stat >= STAT_P50;
+}
+
+int run_metric_find(const char *name, size_t len)
+{
+	const struct run_metric *r;
+	unsigned int i;
+
+	for (i = 0; (r = nth(i, NULL)); i++)
+		if (strlen(r->name) == len && !memcmp(r->name, name, len))
+			return (int)i;
+	return -1;
+}
+
+double run_metric_value(const struct run_values *v, const char *name)
+{
+	int i = run_metric_find(name, strlen(name));
+
+	return i < 0 ? NAN : v->v[i];
+}
+
+/* Reads one run metric from its family's series: sums the numbers, merges the histograms. */
+struct pick_sink {
+	struct metric_sink k; /* first: the table calls back with a pointer to it */
+	const struct run_metric *r;
+	double sum;
+	const struct hist *first;
+	struct hist *merged;
+	bool failed;
+};
+
+static bool matches(const struct run_metric *r, const char *const *lv)
+{
+	unsigned int i;
+
+	for (i = 0; i < METRIC_MAX_LABELS; i++)
+		if (r->match[i] && (!lv || !lv[i] || strcmp(lv[i], r->match[i])))
+			return false;
+	return true;
+}
+
+static void pick_number(struct metric_sink *k, const char *const *lv, const struct metric_num *v)
+{
+	struct pick_sink *p = (struct pick_sink *)k;
+
+	if (!matches(p->r, lv))
+		return;
+	p->sum += v->kind == NUM_U64 ? (double)v->u : v->kind == NUM_I64 ? (double)v->i : v->f;
+}
+
+static void pick_hist(struct metric_sink *k, const char *const *lv, const struct hist *h)
+{
+	struct pick_sink *p = (struct pick_sink *)k;
+
+	if (!matches(p->r, lv))
+		return;
+	if (!p->first) {
+		p->first = h;
+		return;
+	}
+	/* ~8 KiB: too big for some callers' stacks (the fuzzer's, threads') */
+	if (!p->merged) {
+		p->merged = calloc(1, sizeof(*p->merged));
+		if (!p->merged) {
+			p->failed = true;
+			return;
+		}
+		hist_merge(p->merged, p->first);
+	}
+	hist_merge(p->merged, h);
+}
+
+static double hist_stat(const struct hist *h, enum metric_stat stat)
+{
+	switch (stat) {
+	case STAT_COUNT:
+		return (double)h->count;
+	case STAT_P50:
+		return (double)hist_quantile(h, 0.5);
+	case STAT_P90:
+		return (double)hist_quantile(h, 0.9);
+	case STAT_P99:
+		return (double)hist_quantile(h, 0.99);
+	case STAT_MAX:
+		return (double)h->max_us;
+	case STAT_VALUE:
+		break;
+	}
+	return NAN;
+}
+
+static double run_metric_read(const struct metric_def *m, const struct run_metric *r,
+			      const struct metric_src *src)
+{
+	static const struct hist empty;
+	struct pick_sink p = { .k = { .number = pick_number, .hist = pick_hist }, .r = r };
+	double v;
+
+	if (r->value)
+		return r->value(src);
+	if (!metric_readable(m, src))
+		return 0; /* the live figures are unknown: none counted */
+	m->collect(src, &p.k);
+	if (m->type != METRIC_HISTOGRAM)
+		v = r->stat == STAT_VALUE ? p.sum : NAN;
+	else
+		v = p.failed ? NAN : hist_stat(p.merged ? p.merged : p.first ? p.first : &empty, r->stat);
+	free(p.merged);
+	return v;
+}
+
+void run_values_compute(struct run_values *out, const struct summary *s,
+			const struct session_info *ri)
+{
+	struct metric_src src = { .sum = s, .ri = ri };
+	const struct metric_def *m;
+	const struct run_metric *r;
+	unsigned int i;
+
+	for (i = 0; i < RUN_METRIC_MAX; i++) {
+		r = nth(i, &m);
+		out->v[i] = r ? run_metric_read(m, r, &src) : NAN;
+	}
+}
+
+void run_metrics_help(FILE *f)
+{
+	const struct run_metric *r;
+	unsigned int i;
+
+	for (i = 0; (r = nth(i, NULL)); i++)
+		fprintf(f, "  %-30s %-8s %s\n", r->name, run_metric_is_duration(i) ? "duration" : "count",
+			r->help);
+}

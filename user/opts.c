@@ -53,24 +53,49 @@ int parse_seconds(const char *s, double max_s, double *out)
 	return 0;
 }
 
-int parse_duration_us(const char *s, double *out_us)
+/* The units a duration takes, everywhere one is written (--settle, --assert). */
+static const struct {
+	const char *name;
+	double us;
+} duration_units[] = {
+	{ "ns", 1e-3 }, { "us", 1 }, { "ms", 1e3 }, { "s", 1e6 }, { "m", 60e6 },
+};
+
+int duration_unit_us(const char *unit, size_t len, double *us)
 {
-	static const struct { const char *unit; double us; } units[] = {
-		{ "ns", 1e-3 }, { "us", 1 }, { "ms", 1e3 }, { "s", 1e6 }, { "m", 60e6 },
-	};
-	char *end;
-	double v;
 	size_t i;
 
-	if (parse_positive_double(s, &end, &v))
-		return -EINVAL;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strcmp(end, units[i].unit)) {
-			*out_us = v * units[i].us;
+	for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
+		if (strlen(duration_units[i].name) == len && !memcmp(unit, duration_units[i].name, len)) {
+			*us = duration_units[i].us;
 			return 0;
 		}
 	}
 	return -EINVAL;
+}
+
+const char *duration_unit_list(void)
+{
+	static char list[32];
+	size_t i, n = 0;
+
+	if (list[0])
+		return list;
+	for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "",
+				      duration_units[i].name);
+	return list;
+}
+
+int parse_duration_us(const char *s, double *out_us)
+{
+	double v, us;
+	char *end;
+
+	if (parse_positive_double(s, &end, &v) || duration_unit_us(end, strlen(end), &us))
+		return -EINVAL;
+	*out_us = v * us;
+	return 0;
 }
 
 int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)

@@ -11,8 +11,12 @@
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Seconds as a positive decimal ("10", "0.5"), at most max_s: 0 or -EINVAL / -ERANGE. */
 int parse_seconds(const char *s, double max_s, double *out);
-/* A duration with a unit: ns, us, ms, s, m ("300us", "1.5s"): microseconds, or -EINVAL. */
+/* A duration with a unit ("300us", "1.5s"): microseconds, or -EINVAL. */
 int parse_duration_us(const char *s, double *out_us);
+/* Microseconds per unit (unit: len bytes, "ns" ... "m"): 0, or -EINVAL for no such unit. */
+int duration_unit_us(const char *unit, size_t len, double *us);
+/* The units, for messages: "ns, us, ms, s, m". */
+const char *duration_unit_list(void);
 /* A size with an optional K/M/G suffix (powers of 1024). */
 int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 

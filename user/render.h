@@ -4,23 +4,28 @@
 #define SYNFIN_RENDER_H
 
 #include <stdio.h>
+#include "json_writer.h"
 #include "lifecycle.h"
+#include "session_info.h"
 
-struct run_info {
-	uint64_t lost;            /* records the kernel could not queue (ring buffer full) */
-	uint64_t untracked;       /* connections not tracked: socket storage or map full */
-	uint64_t duration_ms;     /* how long synfin observed */
-	int64_t gauges[16];       /* sockets now in each kernel TCP state (observed ones) */
-	uint64_t close_wait_oldest_us;
-};
-
+/* JSON lines, the contract in the README (schema docs/records.schema.json). */
 void json_event(FILE *f, const struct synfin_event *e);
-void json_summary(FILE *f, const struct summary *s, const struct run_info *ri);
+/* e: the socket's CLOSE_WAIT entry (a STATE record); age_us: how long it has been there. */
+void json_close_wait_warning(FILE *f, const struct synfin_event *e, uint64_t age_us);
+void json_summary(FILE *f, const struct summary *s, const struct session_info *si);
+/* The summary's members, into an open object: watch's summary line and the run report's
+ * "summary" have this one shape. */
+void json_summary_members(struct jw *j, const struct summary *s, const struct session_info *si);
+/* The histogram object every JSON output uses. */
+void json_hist(struct jw *j, const char *key, const struct hist *h);
 
 void table_header(FILE *f);
 /* wall_offset_ns: CLOCK_REALTIME - CLOCK_MONOTONIC, to print ts_ns as a time of day */
 void table_event(FILE *f, const struct synfin_event *e, int64_t wall_offset_ns);
-void table_summary(FILE *f, const struct summary *s, const struct run_info *ri);
+void table_close_wait_warning(FILE *f, const struct synfin_event *e, uint64_t age_us);
+void table_summary(FILE *f, const struct summary *s, const struct session_info *ri);
+/* "  LABEL  COUNT   p50 .. p90 .. p99 .. max .." */
+void table_quantiles(FILE *f, int label_width, const char *label, const struct hist *h);
 /* bcc-style log2 chart of h, in microseconds */
 void table_log2_hist(FILE *f, const struct hist *h, const char *title);
 

@@ -1,211 +1,191 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <inttypes.h>
-#include <string.h>
 #include "format.h"
 #include "render.h"
 
-/* One event line is built in a buffer and written once: fprintf per field cost more than
- * everything else synfin does per event (make bench: watch CPU per 1k connections). */
-struct jb {
-	char buf[1024];
-	size_t n;
-};
-
-static void jb_lit(struct jb *j, const char *s)
+/* The fields every connection record starts with (the README's contract). */
+static void record_common(struct jw *j, const char *type, const struct synfin_event *e)
 {
-	size_t len = strlen(s);
+	char addr[ADDR_STR_LEN];
 
-	if (len > sizeof(j->buf) - j->n)
-		len = sizeof(j->buf) - j->n;
-	memcpy(j->buf + j->n, s, len);
-	j->n += len;
-}
-
-static void jb_u64(struct jb *j, uint64_t v)
-{
-	char tmp[20];
-	int i = 0;
-
-	do {
-		tmp[i++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (i > 0 && j->n < sizeof(j->buf))
-		j->buf[j->n++] = tmp[--i];
-}
-
-static void jb_i64(struct jb *j, int64_t v)
-{
-	if (v < 0) {
-		jb_lit(j, "-");
-		jb_u64(j, (uint64_t)0 - (uint64_t)v);
-	} else {
-		jb_u64(j, (uint64_t)v);
-	}
-}
-
-/* ,"key":value */
-static void jb_key(struct jb *j, const char *key)
-{
-	jb_lit(j, ",\"");
-	jb_lit(j, key);
-	jb_lit(j, "\":");
-}
-
-static void jb_key_u64(struct jb *j, const char *key, uint64_t v)
-{
-	jb_key(j, key);
-	jb_u64(j, v);
-}
-
-static void jb_key_name(struct jb *j, const char *key, const char *name)
-{
-	jb_key(j, key);
-	jb_lit(j, "\"");
-	jb_lit(j, name); /* names from format.c tables: no characters that need escaping */
-	jb_lit(j, "\"");
-}
-
-static void jb_key_bool(struct jb *j, const char *key, int v)
-{
-	jb_key(j, key);
-	jb_lit(j, v ? "true" : "false");
-}
-
-static void jb_str(struct jb *j, const char *s)
-{
-	jb_lit(j, "\"");
-	j->n += json_escape(j->buf + j->n, sizeof(j->buf) - j->n, s);
-	jb_lit(j, "\"");
-}
-
-static void jb_common(struct jb *j, const struct synfin_event *e)
-{
-	char addr[ADDR_STR_LEN], comm[SYNFIN_COMM_LEN + 1];
-
-	jb_lit(j, "{\"type\":\"");
-	jb_lit(j, event_type_name(e->type));
-	jb_lit(j, "\"");
-	jb_key_u64(j, "ts_ns", e->ts_ns);
-	if (e->type == SYNFIN_EV_HANDSHAKE || e->type == SYNFIN_EV_CONNECT_FAIL ||
-	    e->type == SYNFIN_EV_CLOSE || e->type == SYNFIN_EV_TIME_WAIT)
-		jb_key_name(j, "side", side_name(e->side));
-	jb_key_u64(j, "family", e->id.family);
+	jw_object(j, NULL);
+	jw_str(j, "type", type);
+	jw_u64(j, "ts_ns", e->ts_ns);
+	jw_str(j, "side", side_name(e->side));
+	jw_u64(j, "family", e->id.family);
 	format_addr(addr, sizeof(addr), e->id.family, e->id.laddr);
-	jb_key_name(j, "laddr", addr);
-	jb_key_u64(j, "lport", e->id.lport);
+	jw_str(j, "laddr", addr);
+	jw_u64(j, "lport", e->id.lport);
 	format_addr(addr, sizeof(addr), e->id.family, e->id.raddr);
-	jb_key_name(j, "raddr", addr);
-	jb_key_u64(j, "rport", e->id.rport);
-	jb_key_u64(j, "netns", e->id.netns);
-	jb_key_u64(j, "cookie", e->cookie);
+	jw_str(j, "raddr", addr);
+	jw_u64(j, "rport", e->id.rport);
+	jw_u64(j, "netns", e->id.netns);
+	/* Cookies start at 1; 0 means the kernel gave none (no cookies in tracing programs). */
+	if (e->cookie)
+		jw_u64(j, "cookie", e->cookie);
+	else
+		jw_null(j, "cookie");
 	if (e->flags & SYNFIN_F_NO_PID) {
-		jb_lit(j, ",\"pid\":null,\"comm\":null");
+		jw_null(j, "pid");
+		jw_null(j, "comm");
 	} else {
-		comm_to_str(comm, e->comm);
-		jb_key_u64(j, "pid", e->pid);
-		jb_key(j, "comm");
-		jb_str(j, comm);
+		jw_u64(j, "pid", e->pid);
+		jw_strn(j, "comm", e->comm, SYNFIN_COMM_LEN);
 	}
-	jb_key_bool(j, "partial", e->flags & SYNFIN_F_PARTIAL);
+	jw_bool(j, "partial", e->flags & SYNFIN_F_PARTIAL);
 }
 
 void json_event(FILE *f, const struct synfin_event *e)
 {
-	struct jb j = { .n = 0 };
-	unsigned int i;
 	char buf[24];
+	unsigned int i;
+	struct jw j;
 
-	jb_common(&j, e);
+	jw_init(&j, f);
+	record_common(&j, event_type_name(e->type), e);
 	switch (e->type) {
 	case SYNFIN_EV_HANDSHAKE:
-		jb_key_u64(&j, "latency_us", e->hs.latency_us);
-		jb_key_u64(&j, "retransmits", e->hs.retransmits);
-		jb_key_bool(&j, "estimated", e->flags & SYNFIN_F_ESTIMATED);
+		jw_u64(&j, "latency_us", e->hs.latency_us);
+		jw_u64(&j, "retransmits", e->hs.retransmits);
+		jw_bool(&j, "estimated", e->flags & SYNFIN_F_ESTIMATED);
 		break;
 	case SYNFIN_EV_CONNECT_FAIL:
-		jb_key_u64(&j, "latency_us", e->hs.latency_us);
-		jb_key_u64(&j, "retransmits", e->hs.retransmits);
-		jb_key_name(&j, "reason", fail_reason_name(e->reason));
-		jb_key(&j, "errno");
-		jb_i64(&j, e->hs.sk_err);
+		jw_u64(&j, "latency_us", e->hs.latency_us);
+		jw_u64(&j, "retransmits", e->hs.retransmits);
+		jw_str(&j, "reason", fail_reason_name(e->reason));
+		jw_i64(&j, "errno", e->hs.sk_err);
 		break;
 	case SYNFIN_EV_CLOSE:
-		jb_key_name(&j, "initiator", initiator_name(e->close.initiator));
-		jb_key_name(&j, "how", how_name(e->close.how));
-		jb_key_name(&j, "last_state", tcp_state_name(e->close.last_state, buf, sizeof(buf)));
+		jw_str(&j, "initiator", initiator_name(e->close.initiator));
+		jw_str(&j, "how", how_name(e->close.how));
+		jw_str(&j, "last_state", tcp_state_name(e->close.last_state, buf, sizeof(buf)));
 		for (i = 0; i < SYNFIN_CS_MAX; i++)
-			jb_key_u64(&j, close_state_field(i), e->close.state_us[i]);
+			jw_u64(&j, close_state_field(i), e->close.state_us[i]);
 		if (e->flags & SYNFIN_F_PARTIAL)
-			jb_lit(&j, ",\"lifetime_us\":null");
+			jw_null(&j, "lifetime_us");
 		else
-			jb_key_u64(&j, "lifetime_us", e->close.lifetime_us);
-		jb_key_u64(&j, "bytes_acked", e->close.bytes_acked);
-		jb_key_u64(&j, "bytes_received", e->close.bytes_received);
-		jb_key_bool(&j, "time_wait", e->close.tw_handover);
-		jb_key(&j, "errno");
-		jb_i64(&j, e->close.sk_err);
+			jw_u64(&j, "lifetime_us", e->close.lifetime_us);
+		jw_u64(&j, "bytes_acked", e->close.bytes_acked);
+		jw_u64(&j, "bytes_received", e->close.bytes_received);
+		jw_bool(&j, "time_wait", e->close.tw_handover);
+		jw_i64(&j, "errno", e->close.sk_err);
 		break;
 	case SYNFIN_EV_TIME_WAIT:
-		jb_key_u64(&j, "duration_us", e->tw.duration_us);
-		jb_key_name(&j, "end", tw_end_name(e->tw.end));
-		jb_key_name(&j, "substate", tcp_state_name(e->tw.substate, buf, sizeof(buf)));
-		break;
-	case SYNFIN_EV_STATE:
-		jb_key_name(&j, "old_state", tcp_state_name(e->st.old_state, buf, sizeof(buf)));
-		jb_key_name(&j, "new_state", tcp_state_name(e->st.new_state, buf, sizeof(buf)));
+		jw_u64(&j, "duration_us", e->tw.duration_us);
+		jw_str(&j, "end", tw_end_name(e->tw.end));
+		jw_str(&j, "substate", tcp_state_name(e->tw.substate, buf, sizeof(buf)));
 		break;
 	}
-	jb_lit(&j, "}\n");
-	fwrite(j.buf, 1, j.n, f);
+	jw_close(&j);
+	jw_end_line(&j);
 }
 
-static void json_hist(FILE *f, const char *name, const struct hist *h)
+void json_close_wait_warning(FILE *f, const struct synfin_event *e, uint64_t age_us)
 {
-	fprintf(f, "\"%s\":{\"count\":%" PRIu64 ",\"p50_us\":%" PRIu64 ",\"p90_us\":%" PRIu64
-		   ",\"p99_us\":%" PRIu64 ",\"max_us\":%" PRIu64 ",\"min_us\":%" PRIu64
-		   ",\"sum_us\":%" PRIu64 "}",
-		name, h->count, hist_quantile(h, 0.5), hist_quantile(h, 0.9), hist_quantile(h, 0.99),
-		h->max_us, h->count ? h->min_us : 0, h->sum_us);
+	struct synfin_event at = *e;
+	struct jw j;
+
+	/* e->ts_ns is when the socket entered CLOSE_WAIT; the record is about now */
+	at.ts_ns = e->ts_ns + age_us * 1000;
+	jw_init(&j, f);
+	record_common(&j, "close_wait_warning", &at);
+	jw_u64(&j, "age_us", age_us);
+	jw_close(&j);
+	jw_end_line(&j);
 }
 
-void json_summary(FILE *f, const struct summary *s, const struct run_info *ri)
+void json_hist(struct jw *j, const char *key, const struct hist *h)
 {
-	unsigned int i, j;
+	unsigned int i;
+	uint64_t n;
 
-	fprintf(f, "{\"type\":\"summary\",\"duration_ms\":%" PRIu64 ",\"events\":{", ri->duration_ms);
-	for (i = 1; i < SYNFIN_EV_TYPE_MAX; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i > 1 ? "," : "", event_type_name(i), s->events[i]);
-	fprintf(f, "},\"lost\":%" PRIu64 ",\"untracked\":%" PRIu64 ",\"malformed\":%" PRIu64,
-		ri->lost, ri->untracked, s->malformed);
-	fputs(",\"handshake\":{", f);
+	jw_object(j, key);
+	jw_u64(j, "count", h->count);
+	jw_u64(j, "min_us", h->count ? h->min_us : 0);
+	jw_u64(j, "p50_us", hist_quantile(h, 0.5));
+	jw_u64(j, "p90_us", hist_quantile(h, 0.9));
+	jw_u64(j, "p99_us", hist_quantile(h, 0.99));
+	jw_u64(j, "max_us", h->max_us);
+	jw_u64(j, "sum_us", h->sum_us);
+	jw_array(j, "log2");
+	for (i = 0; i < HIST_LOG2_SLOTS; i++) {
+		n = hist_log2_count(h, i);
+		if (!n)
+			continue;
+		jw_object(j, NULL);
+		jw_u64(j, "from_us", i ? 1ULL << i : 0);
+		jw_u64(j, "to_us", i < 63 ? (1ULL << (i + 1)) - 1 : UINT64_MAX);
+		jw_u64(j, "count", n);
+		jw_close(j);
+	}
+	jw_close(j);
+	jw_close(j);
+}
+
+void json_summary_members(struct jw *j, const struct summary *s, const struct session_info *si)
+{
+	unsigned int i, k;
+
+	jw_u64(j, "duration_ms", si->duration_ms);
+	jw_object(j, "handshake");
 	for (i = 0; i < 2; i++) {
-		fprintf(f, "%s\"%s\":{", i ? "," : "", side_name(i));
-		json_hist(f, "latency", &s->handshake[i]);
-		fprintf(f, ",\"retransmits\":%" PRIu64 ",\"estimated\":%" PRIu64 "}",
-			s->handshake_retransmits[i], s->handshake_estimated[i]);
+		jw_object(j, side_name(i));
+		json_hist(j, "latency", &s->handshake[i]);
+		jw_u64(j, "retransmits", s->handshake_retransmits[i]);
+		jw_u64(j, "estimated", s->handshake_estimated[i]);
+		jw_close(j);
 	}
-	fputs("},\"connect_fail\":{", f);
+	jw_close(j);
+	jw_object(j, "connect_failures");
+	jw_u64(j, "total", summary_connect_failures(s));
 	for (i = 0; i < SYNFIN_FAIL_REASON_MAX; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", fail_reason_name(i), s->connect_fail[i]);
-	fputs("},\"closes\":{", f);
-	for (i = 0; i < SYNFIN_INIT_MAX; i++)
-		for (j = 0; j < SYNFIN_HOW_MAX; j++)
-			fprintf(f, "%s\"%s_%s\":%" PRIu64, i || j ? "," : "", initiator_name(i),
-				how_name(j), s->closes[i][j]);
-	fprintf(f, ",\"partial\":%" PRIu64 "},", s->closes_partial);
-	json_hist(f, "lifetime", &s->lifetime);
-	fputc(',', f);
-	json_hist(f, "close_wait", &s->close_wait);
-	fputs(",\"time_wait\":{", f);
-	for (i = 0; i < SYNFIN_TW_END_MAX; i++) {
-		if (i)
-			fputc(',', f);
-		json_hist(f, tw_end_name(i), &s->time_wait[i]);
+		jw_u64(j, fail_reason_name(i), s->connect_fail[i]);
+	jw_u64(j, "retransmits", s->connect_fail_retransmits);
+	jw_close(j);
+	jw_object(j, "closes");
+	jw_u64(j, "total", summary_closes(s));
+	for (i = 0; i < SYNFIN_INIT_MAX; i++) {
+		jw_object(j, initiator_name(i));
+		for (k = 0; k < SYNFIN_HOW_MAX; k++)
+			jw_u64(j, how_name(k), s->closes[i][k]);
+		jw_close(j);
 	}
-	fprintf(f, ",\"peak\":%" PRIu64 "},\"sockets\":{", s->tw_peak);
+	jw_u64(j, "partial", s->closes_partial);
+	jw_close(j);
+	json_hist(j, "lifetime", &s->lifetime);
+	jw_object(j, "close_wait");
+	json_hist(j, "closed", &s->close_wait);
+	jw_u64(j, "oldest_open_us", si->close_wait_oldest_us);
+	jw_close(j);
+	jw_object(j, "time_wait");
+	jw_u64(j, "entries", s->tw_entries);
+	jw_u64(j, "peak", s->tw_peak);
+	jw_object(j, "ended");
+	for (i = 0; i < SYNFIN_TW_END_MAX; i++)
+		json_hist(j, tw_end_name(i), &s->time_wait[i]);
+	jw_close(j);
+	jw_close(j);
+	jw_object(j, "sockets");
 	for (i = 0; i < GAUGE_STATES; i++)
-		fprintf(f, "%s\"%s\":%" PRId64, i ? "," : "", gauge_state_label(gauge_states[i]),
-			ri->gauges[gauge_states[i]]);
-	fprintf(f, "},\"close_wait_oldest_us\":%" PRIu64 "}\n", ri->close_wait_oldest_us);
+		jw_i64(j, gauge_state_label(gauge_states[i]), si->gauges[gauge_states[i]]);
+	jw_close(j);
+	jw_object(j, "events");
+	for (i = 1; i < SYNFIN_EV_TYPE_MAX; i++)
+		jw_u64(j, event_type_name(i), s->events[i]);
+	jw_u64(j, "lost", si->lost);
+	jw_u64(j, "untracked", si->untracked);
+	jw_u64(j, "malformed", s->malformed);
+	jw_close(j);
+}
+
+void json_summary(FILE *f, const struct summary *s, const struct session_info *si)
+{
+	struct jw j;
+
+	jw_init(&j, f);
+	jw_object(&j, NULL);
+	jw_str(&j, "type", "summary");
+	jw_u64(&j, "schema_version", JSON_SCHEMA_VERSION);
+	json_summary_members(&j, s, si);
+	jw_close(&j);
+	jw_end_line(&j);
 }

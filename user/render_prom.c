@@ -189,28 +189,21 @@ static void family_header(FILE *f, const struct metric_def *m, enum prom_format 
 	}
 }
 
-int prom_write(FILE *f, const struct summary *s, const struct run_info *ri,
-	       const struct prom_opts *o)
+int prom_write(FILE *f, const struct metric_src *src, enum prom_format fmt)
 {
-	struct metric_src src = {
-		.sum = s,
-		.ri = ri,
-		.ports = o ? o->ports : NULL,
-		.version = o ? o->version : NULL,
-	};
 	struct prom_sink ps = {
 		.k = { .number = sink_number, .hist = sink_hist },
 		.f = f,
-		.fmt = o ? o->format : PROM_TEXT,
+		.fmt = fmt,
 	};
 	unsigned int i;
 
 	for (i = 0; i < metric_count; i++) {
-		if (!metric_present(&metric_table[i], &src))
+		if (!metric_present(&metric_table[i], src))
 			continue;
 		ps.m = &metric_table[i];
 		family_header(f, ps.m, ps.fmt);
-		ps.m->collect(&src, &ps.k);
+		ps.m->collect(src, &ps.k);
 	}
 	if (ps.fmt == PROM_OPENMETRICS)
 		fputs("# EOF\n", f);

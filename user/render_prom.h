@@ -14,15 +14,8 @@ enum prom_format {
 	PROM_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
 };
 
-struct prom_opts {
-	enum prom_format format;
-	const struct port_stats *ports; /* NULL: no port label */
-	const char *version;            /* synfin_build_info{version} */
-};
-
-/* Writes every metric family of the table: 0, or -EIO when the stream failed. */
-int prom_write(FILE *f, const struct summary *s, const struct run_info *ri,
-	       const struct prom_opts *o);
+/* Writes every metric family of the table that src has: 0, or -EIO when the stream failed. */
+int prom_write(FILE *f, const struct metric_src *src, enum prom_format fmt);
 
 /* The Content-Type header value for a format. */
 const char *prom_content_type(enum prom_format fmt);

@@ -5,6 +5,8 @@
 #include "format.h"
 #include "render.h"
 
+#define SUMMARY_LABEL_WIDTH 22
+
 void table_header(FILE *f)
 {
 	fprintf(f, "%-12s %-12s %-6s %-7s %-15s %-28s %-28s %9s %3s %s\n", "TIME", "EVENT", "SIDE",
@@ -80,6 +82,21 @@ void table_event(FILE *f, const struct synfin_event *e, int64_t wall_offset_ns)
 		detail);
 }
 
+void table_close_wait_warning(FILE *f, const struct synfin_event *e, uint64_t age_us)
+{
+	char local[ADDR_STR_LEN + 8], remote[ADDR_STR_LEN + 8], comm[SYNFIN_COMM_LEN + 1] = "-";
+	char pid[12] = "-";
+
+	format_endpoint(local, sizeof(local), e->id.family, e->id.laddr, e->id.lport);
+	format_endpoint(remote, sizeof(remote), e->id.family, e->id.raddr, e->id.rport);
+	if (!(e->flags & SYNFIN_F_NO_PID)) {
+		comm_to_str(comm, e->comm);
+		snprintf(pid, sizeof(pid), "%u", e->pid);
+	}
+	fprintf(f, "WARNING: %s <- %s (pid %s %s) in CLOSE_WAIT for %.1f s: the peer closed, the application has not called close()\n",
+		local, remote, pid, comm, (double)age_us / 1e6);
+}
+
 void table_log2_hist(FILE *f, const struct hist *h, const char *title)
 {
 	unsigned int i, first = HIST_LOG2_SLOTS, last = 0, bar, width = 40;
@@ -112,7 +129,7 @@ void table_log2_hist(FILE *f, const struct hist *h, const char *title)
 	}
 }
 
-static void quantile_line(FILE *f, const char *label, const struct hist *h)
+void table_quantiles(FILE *f, int label_width, const char *label, const struct hist *h)
 {
 	char p50[24], p90[24], p99[24], max[24];
 
@@ -120,11 +137,11 @@ static void quantile_line(FILE *f, const char *label, const struct hist *h)
 	format_duration_us(p90, sizeof(p90), hist_quantile(h, 0.9));
 	format_duration_us(p99, sizeof(p99), hist_quantile(h, 0.99));
 	format_duration_us(max, sizeof(max), h->max_us);
-	fprintf(f, "  %-22s %8" PRIu64 "   p50 %-9s p90 %-9s p99 %-9s max %s\n", label, h->count, p50,
-		p90, p99, max);
+	fprintf(f, "  %-*s %8" PRIu64 "   p50 %-9s p90 %-9s p99 %-9s max %s\n", label_width, label,
+		h->count, p50, p90, p99, max);
 }
 
-void table_summary(FILE *f, const struct summary *s, const struct run_info *ri)
+void table_summary(FILE *f, const struct summary *s, const struct session_info *ri)
 {
 	unsigned int i, j;
 	char label[48];
@@ -132,7 +149,7 @@ void table_summary(FILE *f, const struct summary *s, const struct run_info *ri)
 	fprintf(f, "\nsynfin summary (%.1f s observed)\n", (double)ri->duration_ms / 1000);
 	for (i = 0; i < 2; i++) {
 		snprintf(label, sizeof(label), "handshakes %s", side_name(i));
-		quantile_line(f, label, &s->handshake[i]);
+		table_quantiles(f, SUMMARY_LABEL_WIDTH, label, &s->handshake[i]);
 		if (s->handshake_estimated[i])
 			fprintf(f, "  %-22s %8" PRIu64 "   (latency from the kernel's RTT fields)\n",
 				"  of which estimated", s->handshake_estimated[i]);
@@ -153,14 +170,14 @@ void table_summary(FILE *f, const struct summary *s, const struct run_info *ri)
 			fprintf(f, "  %-22s %8" PRIu64 "\n", label, s->closes[i][j]);
 		}
 	if (s->lifetime.count)
-		quantile_line(f, "connection lifetime", &s->lifetime);
+		table_quantiles(f, SUMMARY_LABEL_WIDTH, "connection lifetime", &s->lifetime);
 	if (s->close_wait.count)
-		quantile_line(f, "CLOSE_WAIT", &s->close_wait);
+		table_quantiles(f, SUMMARY_LABEL_WIDTH, "CLOSE_WAIT", &s->close_wait);
 	for (i = 0; i < SYNFIN_TW_END_MAX; i++) {
 		if (!s->time_wait[i].count)
 			continue;
 		snprintf(label, sizeof(label), "TIME_WAIT %s", tw_end_name(i));
-		quantile_line(f, label, &s->time_wait[i]);
+		table_quantiles(f, SUMMARY_LABEL_WIDTH, label, &s->time_wait[i]);
 	}
 	fprintf(f, "  %-22s %8" PRIu64 "\n", "TIME_WAIT peak", s->tw_peak);
 	fprintf(f, "  sockets now:");

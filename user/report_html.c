@@ -193,7 +193,7 @@ static void write_header(FILE *f, const struct run_report *r)
 	char when[40], dur[24];
 	int i;
 
-	report_time(when, sizeof(when), r->started_unix_ms);
+	format_utc_ms(when, sizeof(when), r->started_unix_ms);
 	format_duration_us(dur, sizeof(dur), r->ri->duration_ms * 1000);
 	fprintf(f, "<h1>synfin run report <span class=\"badge %s\" id=\"verdict\">%s</span></h1>\n",
 		!strcmp(report_verdict(r), "pass") ? "pass" : "fail", report_verdict(r));
@@ -252,9 +252,9 @@ static void write_metrics(FILE *f, const struct run_report *r)
 	if (r->baseline)
 		fputs("<th>baseline</th><th>change</th>", f);
 	fputs("<th>meaning</th></tr>\n", f);
-	for (i = 0; i < run_metric_count; i++) {
+	for (i = 0; i < run_metric_count(); i++) {
 		run_metric_format(v, sizeof(v), i, r->values->v[i]);
-		fprintf(f, "<tr><td><code>%s</code></td><td class=\"n\">%s</td>", run_metrics[i].name, v);
+		fprintf(f, "<tr><td><code>%s</code></td><td class=\"n\">%s</td>", run_metric(i)->name, v);
 		if (r->baseline && r->baseline_have[i]) {
 			double base = r->baseline->v[i], delta = r->values->v[i] - base;
 
@@ -268,7 +268,7 @@ static void write_metrics(FILE *f, const struct run_report *r)
 			fputs("<td class=\"n\">-</td><td class=\"n\">-</td>", f);
 		}
 		fputs("<td class=\"note\">", f);
-		html_text(f, run_metrics[i].help);
+		html_text(f, run_metric(i)->help);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);
@@ -338,8 +338,8 @@ int report_html_write(FILE *f, const struct run_report *r)
 		svg_hist(f, h, title, i ? "hs-server" : "hs-client", i ? "hs" : "hc");
 	}
 	fputs("</div>\n<h2>TIME_WAIT</h2>\n", f);
-	fprintf(f, "<p>%.0f entries, at most %" PRIu64 " alive at once.</p>\n<div class=\"charts\">\n",
-		run_metric_value(r->values, "time_wait.count"), s->tw_peak);
+	fprintf(f, "<p>%" PRIu64 " entries, at most %" PRIu64 " alive at once.</p>\n<div class=\"charts\">\n",
+		s->tw_entries, s->tw_peak);
 	if (r->tw)
 		svg_tw_timeline(f, r->tw);
 	memset(&tw_all, 0, sizeof(tw_all));

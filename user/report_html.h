@@ -5,7 +5,7 @@
 #define SYNFIN_REPORT_HTML_H
 
 #include <stdio.h>
-#include "report_json.h"
+#include "run_model.h"
 
 /* Rows of the endpoint table: the slowest by p99. */
 #define HTML_TOP_ENDPOINTS 20

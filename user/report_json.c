@@ -7,463 +7,189 @@
 #include <time.h>
 #include "format.h"
 #include "render_prom.h"
+#include "render.h"
 #include "report_json.h"
-
-/* ---------------------------------------------------------------- endpoints */
-
-static bool endpoint_key(const struct synfin_event *e, uint16_t *port)
-{
-	if (e->type == SYNFIN_EV_HANDSHAKE)
-		*port = e->side == SYNFIN_SIDE_SERVER ? e->id.lport : e->id.rport;
-	else if (e->type == SYNFIN_EV_CONNECT_FAIL)
-		*port = e->id.rport;
-	else
-		return false;
-	return true;
-}
-
-void endpoints_add(struct endpoint_table *t, const struct synfin_event *e)
-{
-	struct endpoint *ep = NULL;
-	unsigned int i;
-	uint16_t port;
-
-	if (!endpoint_key(e, &port))
-		return;
-	for (i = 0; i < t->n; i++) {
-		ep = &t->ep[i];
-		if (ep->side == e->side && ep->family == e->id.family && ep->port == port &&
-		    !memcmp(ep->addr, e->id.raddr, sizeof(ep->addr)))
-			break;
-	}
-	if (i == t->n) {
-		if (t->n == ENDPOINT_MAX) {
-			t->folded++;
-			return;
-		}
-		ep = &t->ep[t->n++];
-		memset(ep, 0, sizeof(*ep));
-		ep->side = e->side;
-		ep->family = e->id.family;
-		ep->port = port;
-		memcpy(ep->addr, e->id.raddr, sizeof(ep->addr));
-	}
-	if (e->type == SYNFIN_EV_HANDSHAKE)
-		hist_add(&ep->hs, e->hs.latency_us);
-	else
-		ep->failures++;
-}
-
-struct top_row {
-	unsigned int i;
-	uint64_t p99, count;
-};
-
-static int top_cmp(const void *a, const void *b)
-{
-	const struct top_row *x = a, *y = b;
-
-	if (x->p99 != y->p99)
-		return x->p99 < y->p99 ? 1 : -1;
-	if (x->count != y->count)
-		return x->count < y->count ? 1 : -1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
-unsigned int endpoints_top(const struct endpoint_table *t, unsigned int *idx, unsigned int max)
-{
-	struct top_row rows[ENDPOINT_MAX];
-	unsigned int i, n = t->n < ENDPOINT_MAX ? t->n : ENDPOINT_MAX;
-
-	for (i = 0; i < n; i++)
-		rows[i] = (struct top_row){ i, hist_quantile(&t->ep[i].hs, 0.99), t->ep[i].hs.count };
-	qsort(rows, n, sizeof(rows[0]), top_cmp);
-	if (n > max)
-		n = max;
-	for (i = 0; i < n; i++)
-		idx[i] = rows[i].i;
-	return n;
-}
-
-void endpoint_label(char *buf, size_t len, const struct endpoint *ep)
-{
-	char addr[ADDR_STR_LEN];
-
-	if (ep->side == SYNFIN_SIDE_SERVER) {
-		format_addr(addr, sizeof(addr), ep->family, ep->addr);
-		snprintf(buf, len, "%s -> :%u", addr, ep->port);
-	} else {
-		format_endpoint(buf, len, ep->family, ep->addr, ep->port);
-	}
-}
-
-/* ---------------------------------------------------------------- TIME_WAIT timeline */
-
-void tw_timeline_init(struct tw_timeline *t, uint64_t start_ns)
-{
-	memset(t, 0, sizeof(*t));
-	t->start_ns = start_ns;
-	t->bin_ns = TW_BIN_NS_MIN;
-}
-
-static void tw_widen(struct tw_timeline *t)
-{
-	unsigned int i;
-
-	for (i = 0; i < TW_BINS / 2; i++) {
-		t->peak[i] = t->peak[2 * i] > t->peak[2 * i + 1] ? t->peak[2 * i] : t->peak[2 * i + 1];
-		t->entered[i] = t->entered[2 * i] + t->entered[2 * i + 1];
-	}
-	memset(&t->peak[TW_BINS / 2], 0, sizeof(t->peak) / 2);
-	memset(&t->entered[TW_BINS / 2], 0, sizeof(t->entered) / 2);
-	t->used = (t->used + 1) / 2;
-	t->bin_ns *= 2;
-}
-
-/* Moves to the bin of ts_ns, carrying the current level through the bins in between. */
-static unsigned int tw_advance(struct tw_timeline *t, uint64_t ts_ns)
-{
-	uint64_t off = ts_ns > t->start_ns ? ts_ns - t->start_ns : 0;
-	unsigned int b, i;
-
-	/* a bin_ns overflow would need a run of 2^64 ns / TW_BINS: centuries */
-	while (off / t->bin_ns >= TW_BINS)
-		tw_widen(t);
-	b = (unsigned int)(off / t->bin_ns);
-	for (i = t->used ? t->used - 1 : 0; i <= b; i++)
-		if (t->peak[i] < t->live)
-			t->peak[i] = t->live;
-	if (b + 1 > t->used)
-		t->used = b + 1;
-	return b;
-}
-
-void tw_timeline_add(struct tw_timeline *t, const struct synfin_event *e)
-{
-	unsigned int b;
-
-	if (e->type == SYNFIN_EV_CLOSE && e->close.tw_handover) {
-		b = tw_advance(t, e->ts_ns);
-		t->live++;
-		t->entries++;
-		t->entered[b]++;
-		if (t->peak[b] < t->live)
-			t->peak[b] = t->live;
-	} else if (e->type == SYNFIN_EV_TIME_WAIT) {
-		tw_advance(t, e->ts_ns);
-		/* as the summary: a TIME_WAIT whose close synfin did not see is not counted live */
-		if (t->live)
-			t->live--;
-	}
-}
-
-void tw_timeline_end(struct tw_timeline *t, uint64_t now_ns)
-{
-	tw_advance(t, now_ns);
-}
 
 /* ---------------------------------------------------------------- the JSON document */
 
-unsigned int report_failures(const struct run_report *r)
+static const char *unit_name(unsigned int metric)
 {
-	unsigned int i, n = 0;
-
-	for (i = 0; i < r->nasserts; i++)
-		n += !r->results[i].passed;
-	return n;
+	return run_metric_is_duration(metric) ? "us" : "count";
 }
 
-const char *report_verdict(const struct run_report *r)
-{
-	if (r->exit_code != 0)
-		return "command_failed";
-	return report_failures(r) ? "assertion_failed" : "pass";
-}
-
-void report_time(char *buf, size_t len, int64_t unix_ms)
-{
-	time_t secs = (time_t)(unix_ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(unix_ms % 1000));
-}
-
-static void num(FILE *f, double v)
-{
-	if (isnan(v) || isinf(v))
-		fputs("null", f);
-	else if (v == 0)
-		fputs("0", f); /* not "-0" */
-	else
-		fprintf(f, "%.15g", v);
-}
-
-static void hist_obj(FILE *f, const struct hist *h)
-{
-	unsigned int i;
-	bool first = true;
-
-	fprintf(f, "{\"count\":%" PRIu64 ",\"min_us\":%" PRIu64 ",\"p50_us\":%" PRIu64
-		   ",\"p90_us\":%" PRIu64 ",\"p99_us\":%" PRIu64 ",\"max_us\":%" PRIu64
-		   ",\"sum_us\":%" PRIu64 ",\"log2\":[",
-		h->count, h->count ? h->min_us : 0, hist_quantile(h, 0.5), hist_quantile(h, 0.9),
-		hist_quantile(h, 0.99), h->max_us, h->sum_us);
-	for (i = 0; i < HIST_LOG2_SLOTS; i++) {
-		uint64_t n = hist_log2_count(h, i);
-
-		if (!n)
-			continue;
-		fprintf(f, "%s{\"from_us\":%" PRIu64 ",\"to_us\":%" PRIu64 ",\"count\":%" PRIu64 "}",
-			first ? "" : ",", (uint64_t)(i ? 1ULL << i : 0),
-			(uint64_t)(i < 63 ? (1ULL << (i + 1)) - 1 : UINT64_MAX), n);
-		first = false;
-	}
-	fputs("]}", f);
-}
-
-static void write_command(FILE *f, const struct run_report *r)
+static void write_command(struct jw *j, const struct run_report *r)
 {
 	int i;
 
-	fputs("\"command\":{\"argv\":[", f);
-	for (i = 0; i < r->argc; i++) {
-		if (i)
-			fputc(',', f);
-		json_string(f, r->argv[i]);
-	}
-	fputs("],\"exit_code\":", f);
+	jw_object(j, "command");
+	jw_array(j, "argv");
+	for (i = 0; i < r->argc; i++)
+		jw_str(j, NULL, r->argv[i]);
+	jw_close(j);
 	if (r->exit_code >= 0)
-		fprintf(f, "%d", r->exit_code);
+		jw_i64(j, "exit_code", r->exit_code);
 	else
-		fputs("null", f);
-	fputs(",\"signal\":", f);
+		jw_null(j, "exit_code");
 	if (r->term_signal > 0)
-		fprintf(f, "%d", r->term_signal);
+		jw_i64(j, "signal", r->term_signal);
 	else
-		fputs("null", f);
-	fprintf(f, ",\"leftover_processes_killed\":%" PRIu64 "}", r->leftovers);
+		jw_null(j, "signal");
+	jw_u64(j, "leftover_processes_killed", r->leftovers);
+	jw_close(j);
 }
 
-static void write_metrics(FILE *f, const struct run_report *r)
+static void write_metrics(struct jw *j, const struct run_report *r)
 {
 	unsigned int i;
 
-	fputs("\"metrics\":{", f);
-	for (i = 0; i < run_metric_count; i++) {
-		fprintf(f, "%s\"%s\":{\"value\":", i ? "," : "", run_metrics[i].name);
-		num(f, r->values->v[i]);
-		fprintf(f, ",\"unit\":\"%s\"}", run_metrics[i].kind == RM_DURATION ? "us" : "count");
+	jw_object(j, "metrics");
+	for (i = 0; i < run_metric_count(); i++) {
+		jw_object(j, run_metric(i)->name);
+		jw_double(j, "value", r->values->v[i]);
+		jw_str(j, "unit", unit_name(i));
+		jw_close(j);
 	}
-	fputc('}', f);
+	jw_close(j);
 }
 
-static void write_summary(FILE *f, const struct run_report *r)
+static void write_timeline(struct jw *j, const struct tw_timeline *t)
 {
-	const struct summary *s = r->sum;
-	unsigned int i, j;
-	uint64_t n;
+	unsigned int i;
 
-	fputs(",\"handshake\":{", f);
-	for (i = 0; i < 2; i++) {
-		fprintf(f, "%s\"%s\":{\"latency\":", i ? "," : "", side_name(i));
-		hist_obj(f, &s->handshake[i]);
-		fprintf(f, ",\"retransmits\":%" PRIu64 ",\"estimated\":%" PRIu64 "}",
-			s->handshake_retransmits[i], s->handshake_estimated[i]);
+	if (!t) {
+		jw_null(j, "time_wait_timeline");
+		return;
 	}
-	n = 0;
-	for (i = 0; i < SYNFIN_FAIL_REASON_MAX; i++)
-		n += s->connect_fail[i];
-	fprintf(f, "},\"connect_failures\":{\"total\":%" PRIu64, n);
-	for (i = 0; i < SYNFIN_FAIL_REASON_MAX; i++)
-		fprintf(f, ",\"%s\":%" PRIu64, fail_reason_name(i), s->connect_fail[i]);
-	fprintf(f, ",\"retransmits\":%" PRIu64 "}", s->connect_fail_retransmits);
-	n = 0;
-	for (i = 0; i < SYNFIN_INIT_MAX; i++)
-		for (j = 0; j < SYNFIN_HOW_MAX; j++)
-			n += s->closes[i][j];
-	fprintf(f, ",\"closes\":{\"total\":%" PRIu64, n);
-	for (i = 0; i < SYNFIN_INIT_MAX; i++) {
-		fprintf(f, ",\"%s\":{", initiator_name(i));
-		for (j = 0; j < SYNFIN_HOW_MAX; j++)
-			fprintf(f, "%s\"%s\":%" PRIu64, j ? "," : "", how_name(j), s->closes[i][j]);
-		fputc('}', f);
-	}
-	fprintf(f, ",\"partial\":%" PRIu64 "},\"lifetime\":", s->closes_partial);
-	hist_obj(f, &s->lifetime);
-	fputs(",\"close_wait\":{\"closed\":", f);
-	hist_obj(f, &s->close_wait);
-	fprintf(f, ",\"oldest_open_us\":%" PRIu64 "}", r->ri->close_wait_oldest_us);
-	fprintf(f, ",\"time_wait\":{\"entries\":%" PRIu64 ",\"peak\":%" PRIu64 ",\"ended\":{",
-		(uint64_t)run_metric_value(r->values, "time_wait.count"),
-		s->tw_peak);
-	for (i = 0; i < SYNFIN_TW_END_MAX; i++) {
-		fprintf(f, "%s\"%s\":", i ? "," : "", tw_end_name(i));
-		hist_obj(f, &s->time_wait[i]);
-	}
-	fputc('}', f);
-	if (r->tw) {
-		fprintf(f, ",\"timeline\":{\"bin_ms\":%" PRIu64 ",\"peak\":[", r->tw->bin_ns / 1000000);
-		for (i = 0; i < r->tw->used; i++)
-			fprintf(f, "%s%" PRIu64, i ? "," : "", r->tw->peak[i]);
-		fputs("],\"entered\":[", f);
-		for (i = 0; i < r->tw->used; i++)
-			fprintf(f, "%s%" PRIu64, i ? "," : "", r->tw->entered[i]);
-		fputs("]}", f);
-	}
-	fputs("},\"events\":{", f);
-	for (i = 1; i < SYNFIN_EV_TYPE_MAX; i++)
-		fprintf(f, "\"%s\":%" PRIu64 ",", event_type_name(i), s->events[i]);
-	fprintf(f, "\"lost\":%" PRIu64 ",\"untracked\":%" PRIu64 ",\"malformed\":%" PRIu64 "}",
-		r->ri->lost, r->ri->untracked, s->malformed);
+	jw_object(j, "time_wait_timeline");
+	jw_u64(j, "bin_ms", t->bin_ns / 1000000);
+	jw_array(j, "peak");
+	for (i = 0; i < t->used; i++)
+		jw_u64(j, NULL, t->peak[i]);
+	jw_close(j);
+	jw_array(j, "entered");
+	for (i = 0; i < t->used; i++)
+		jw_u64(j, NULL, t->entered[i]);
+	jw_close(j);
+	jw_close(j);
 }
 
-static void write_endpoints(FILE *f, const struct run_report *r)
+static void write_endpoints(struct jw *j, const struct run_report *r)
 {
 	unsigned int idx[ENDPOINT_MAX], i, n = 0;
 	char label[ADDR_STR_LEN + 16], addr[ADDR_STR_LEN];
 
 	if (r->endpoints)
 		n = endpoints_top(r->endpoints, idx, ENDPOINT_MAX);
-	fputs(",\"endpoints\":[", f);
+	jw_array(j, "endpoints");
 	for (i = 0; i < n; i++) {
 		const struct endpoint *ep = &r->endpoints->ep[idx[i]];
 
 		endpoint_label(label, sizeof(label), ep);
 		format_addr(addr, sizeof(addr), ep->family, ep->addr);
-		fprintf(f, "%s{\"side\":\"%s\",\"label\":", i ? "," : "", side_name(ep->side));
-		json_string(f, label);
-		fputs(",\"address\":", f);
-		json_string(f, addr);
-		fprintf(f, ",\"port\":%u,\"family\":%u,\"failures\":%" PRIu64 ",\"latency\":", ep->port,
-			ep->family, ep->failures);
-		hist_obj(f, &ep->hs);
-		fputc('}', f);
+		jw_object(j, NULL);
+		jw_str(j, "side", side_name(ep->side));
+		jw_str(j, "label", label);
+		jw_str(j, "address", addr);
+		jw_u64(j, "port", ep->port);
+		jw_u64(j, "family", ep->family);
+		jw_u64(j, "failures", ep->failures);
+		json_hist(j, "latency", &ep->hs);
+		jw_close(j);
 	}
-	fprintf(f, "],\"endpoints_folded\":%" PRIu64, r->endpoints ? r->endpoints->folded : 0);
+	jw_close(j);
+	jw_u64(j, "endpoints_folded", r->endpoints ? r->endpoints->folded : 0);
 }
 
-static void write_assertions(FILE *f, const struct run_report *r)
+static void write_assertions(struct jw *j, const struct run_report *r)
 {
 	unsigned int i;
 
-	fputs(",\"assertions\":[", f);
+	jw_array(j, "assertions");
 	for (i = 0; i < r->nasserts; i++) {
 		const struct assertion *a = &r->asserts[i];
 		const struct assert_result *res = &r->results[i];
 
-		fprintf(f, "%s{\"expr\":", i ? "," : "");
-		json_string(f, a->text);
-		fprintf(f, ",\"metric\":\"%s\",\"op\":\"%s\",\"unit\":\"%s\",\"relative\":%s,\"measured\":",
-			run_metrics[a->metric].name, assert_op_str(a->op),
-			run_metrics[a->metric].kind == RM_DURATION ? "us" : "count",
-			a->rel == REL_NONE ? "false" : "true");
-		num(f, res->measured);
-		fputs(",\"threshold\":", f);
-		num(f, res->threshold);
-		fprintf(f, ",\"passed\":%s}", res->passed ? "true" : "false");
+		jw_object(j, NULL);
+		jw_str(j, "expr", a->text);
+		jw_str(j, "metric", run_metric(a->metric)->name);
+		jw_str(j, "op", assert_op_str(a->op));
+		jw_str(j, "unit", unit_name(a->metric));
+		jw_bool(j, "relative", a->rel != REL_NONE);
+		jw_double(j, "measured", res->measured);
+		jw_double(j, "threshold", res->threshold);
+		jw_bool(j, "passed", res->passed);
+		jw_close(j);
 	}
-	fputc(']', f);
+	jw_close(j);
 }
 
-static void write_baseline(FILE *f, const struct run_report *r)
+static void write_baseline(struct jw *j, const struct run_report *r)
 {
 	unsigned int i;
-	bool first = true;
 
-	fputs(",\"baseline\":", f);
 	if (!r->baseline) {
-		fputs("null", f);
+		jw_null(j, "baseline");
 		return;
 	}
-	fputs("{\"path\":", f);
-	json_string(f, r->baseline_path ? r->baseline_path : "");
-	fputs(",\"deltas\":{", f);
-	for (i = 0; i < run_metric_count; i++) {
+	jw_object(j, "baseline");
+	jw_str(j, "path", r->baseline_path ? r->baseline_path : "");
+	jw_object(j, "deltas");
+	for (i = 0; i < run_metric_count(); i++) {
 		double b = r->baseline->v[i], v = r->values->v[i];
 
 		if (!r->baseline_have[i])
 			continue;
-		fprintf(f, "%s\"%s\":{\"baseline\":", first ? "" : ",", run_metrics[i].name);
-		num(f, b);
-		fputs(",\"value\":", f);
-		num(f, v);
-		fputs(",\"delta\":", f);
-		num(f, v - b);
-		fputs(",\"delta_pct\":", f);
-		num(f, b != 0 ? (v - b) / b * 100 : NAN);
-		fputc('}', f);
-		first = false;
+		jw_object(j, run_metric(i)->name);
+		jw_double(j, "baseline", b);
+		jw_double(j, "value", v);
+		jw_double(j, "delta", v - b);
+		jw_double(j, "delta_pct", b != 0 ? (v - b) / b * 100 : NAN);
+		jw_close(j);
 	}
-	fputs("}}", f);
+	jw_close(j);
+	jw_close(j);
 }
 
 int report_json_write(FILE *f, const struct run_report *r)
 {
 	char when[40];
+	struct jw j;
+	int ret;
 
-	report_time(when, sizeof(when), r->started_unix_ms);
-	fprintf(f, "{\"schema_version\":%d,\"tool\":{\"name\":\"synfin\",\"version\":",
-		REPORT_SCHEMA_VERSION);
-	json_string(f, r->version ? r->version : "");
-	fprintf(f, ",\"record_abi\":%d},\"started_at\":\"%s\",\"duration_ms\":%" PRIu64 ",",
-		SYNFIN_ABI_VERSION, when, r->ri->duration_ms);
-	fprintf(f, "\"verdict\":\"%s\",\"exit_status\":%d,\"cgroup_id\":%" PRIu64 ",",
-		report_verdict(r), r->exit_status, r->cgroup_id);
-	write_command(f, r);
-	fputc(',', f);
-	write_metrics(f, r);
-	write_summary(f, r);
-	write_endpoints(f, r);
-	write_assertions(f, r);
-	write_baseline(f, r);
-	fputs("}\n", f);
-	fflush(f);
-	return ferror(f) ? -EIO : 0;
+	format_utc_ms(when, sizeof(when), r->started_unix_ms);
+	jw_init(&j, f);
+	jw_object(&j, NULL);
+	jw_u64(&j, "schema_version", JSON_SCHEMA_VERSION);
+	jw_object(&j, "tool");
+	jw_str(&j, "name", "synfin");
+	jw_str(&j, "version", r->version ? r->version : "");
+	jw_u64(&j, "record_abi", SYNFIN_ABI_VERSION);
+	jw_close(&j);
+	jw_str(&j, "started_at", when);
+	jw_str(&j, "verdict", report_verdict(r));
+	jw_i64(&j, "exit_status", r->exit_status);
+	jw_u64(&j, "cgroup_id", r->cgroup_id);
+	write_command(&j, r);
+	write_metrics(&j, r);
+	jw_object(&j, "summary");
+	json_summary_members(&j, r->sum, r->ri);
+	jw_close(&j);
+	write_timeline(&j, r->tw);
+	write_endpoints(&j, r);
+	write_assertions(&j, r);
+	write_baseline(&j, r);
+	jw_close(&j);
+	ret = jw_end_line(&j);
+	if (fflush(f) || ferror(f))
+		ret = -EIO;
+	return ret;
 }
 
 /* ---------------------------------------------------------------- Prometheus */
 
-static void prom_family(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 int report_prom_write(FILE *f, const struct run_report *r)
 {
-	struct prom_opts o = { .format = PROM_TEXT, .version = r->version };
-	unsigned int i;
-	char v[40];
-	int ret;
+	struct metric_src src = { .sum = r->sum, .ri = r->ri, .run = r, .version = r->version };
 
-	ret = prom_write(f, r->sum, r->ri, &o);
-	if (ret)
-		return ret;
-	prom_family(f, "synfin_run_time_wait_entries_total", "counter",
-		    "Closes of the command's connections that left a TIME_WAIT socket.");
-	fprintf(f, "synfin_run_time_wait_entries_total %.0f\n",
-		run_metric_value(r->values, "time_wait.count"));
-	prom_family(f, "synfin_run_time_wait_peak", "gauge",
-		    "Most TIME_WAIT sockets of the command alive at once.");
-	fprintf(f, "synfin_run_time_wait_peak %" PRIu64 "\n", r->sum->tw_peak);
-	prom_family(f, "synfin_run_duration_seconds", "gauge", "How long synfin observed the command.");
-	prom_float(v, sizeof(v), (double)r->ri->duration_ms / 1000, PROM_TEXT);
-	fprintf(f, "synfin_run_duration_seconds %s\n", v);
-	prom_family(f, "synfin_run_exit_status", "gauge",
-		    "synfin run's exit status: 0 pass, 1 an assertion failed, else the command's.");
-	fprintf(f, "synfin_run_exit_status %d\n", r->exit_status);
-	prom_family(f, "synfin_run_assertions_failed", "gauge", "Assertions that did not hold.");
-	fprintf(f, "synfin_run_assertions_failed %u\n", report_failures(r));
-	if (r->nasserts) {
-		prom_family(f, "synfin_run_assertion_passed", "gauge",
-			    "1 when the assertion held, 0 when it failed.");
-		for (i = 0; i < r->nasserts; i++) {
-			fputs("synfin_run_assertion_passed{assertion=\"", f);
-			prom_label_value(f, r->asserts[i].text);
-			fprintf(f, "\"} %d\n", r->results[i].passed ? 1 : 0);
-		}
-	}
-	fflush(f);
-	return ferror(f) ? -EIO : 0;
+	return prom_write(f, &src, PROM_TEXT);
 }

@@ -3,28 +3,29 @@
  * `synfin run -- CMD`: the CI face. CMD runs in a fresh cgroup v2 (synfin-run-<pid> under the
  * cgroup2 mount) and the programs are loaded with that cgroup's id as their filter, so only
  * sockets created inside it are tracked: CMD's, its descendants', and the children accepted
- * from their listeners (an accepted socket inherits the listener's cgroup, kernel.md 5.3).
+ * from their listeners (an accepted socket inherits the listener's cgroup data:
+ * net/core/sock.c: sk_clone_lock()).
  * The child joins the cgroup before exec, so not one socket of CMD is created outside it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "assert_expr.h"
 #include "baseline.h"
+#include "cgroup.h"
+#include "child.h"
 #include "format.h"
 #include "opts.h"
+#include "render.h"
 #include "report_html.h"
 #include "report_json.h"
 #include "run.h"
@@ -32,8 +33,8 @@
 #include "version.h"
 
 #define MAX_ASSERTS 64
-#define BASELINE_MAX_BYTES (16 << 20) /* reports are ~20 KiB; anything this big is not one */
-#define LEFTOVER_WAIT_MS 2000         /* SIGKILLed processes leave the cgroup within ms */
+#define SUMMARY_LABEL_WIDTH 20 /* as the %-20s of the summary's other lines */
+#define LEFTOVER_WAIT_MS 2000 /* SIGKILLed processes leave the cgroup within ms */
 
 enum {
 	OPT_REPORT = 256,
@@ -65,25 +66,11 @@ struct run {
 	struct baseline *baseline;
 	double settle_us;
 	bool quiet;
-	char cgroup_dir[PATH_MAX];
-	uint64_t cgroup_id;
+	struct cgroup cgroup;
+	struct session s;
 	struct endpoint_table *endpoints;
 	struct tw_timeline tw;
 };
-
-static volatile sig_atomic_t child_pid;
-static volatile sig_atomic_t got_signal;
-
-/* Signals the terminal sends (Ctrl-C: si_code SI_KERNEL) already reach CMD, which shares our
- * process group; only signals sent to synfin alone (kill, a CI runner's timeout) are passed
- * on, so CMD never sees one Ctrl-C twice. */
-static void on_signal(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	got_signal = sig;
-	if (child_pid > 0 && si->si_code != SI_KERNEL)
-		kill((pid_t)child_pid, sig);
-}
 
 static int bad_value(const char *arg, int key, char *err, size_t errlen)
 {
@@ -131,255 +118,18 @@ static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errl
 
 static void help(void)
 {
-	unsigned int i;
-
 	opts_help(stdout, "Usage: synfin run [OPTIONS] -- CMD [ARGS...]\n\n"
 		  "Runs CMD in a cgroup of its own and observes only the TCP connections that CMD and its\n"
 		  "descendants open or accept. When CMD exits, prints a summary (on stderr), checks the\n"
 		  "assertions and writes the reports.", run_opts);
-	printf("\nMetrics for --assert (durations take a unit: ns, us, ms, s, m; counts take none):\n");
-	for (i = 0; i < run_metric_count; i++)
-		printf("  %-30s %-8s %s\n", run_metrics[i].name,
-		       run_metrics[i].kind == RM_DURATION ? "duration" : "count", run_metrics[i].help);
+	printf("\nMetrics for --assert (durations take a unit: %s; counts take none):\n",
+	       duration_unit_list());
+	run_metrics_help(stdout);
 	printf("\nOperators: < <= > >= == !=. With --baseline, VALUE may also be 'baseline',\n"
 	       "'baseline * FACTOR', 'baseline + VALUE' or 'baseline - VALUE'.\n\n"
 	       "Exit status: 0 CMD succeeded and every assertion held; 1 an assertion failed (or synfin\n"
 	       "could not observe); CMD's own status when CMD failed (128+N when killed by signal N),\n"
 	       "assertions still reported; 2 usage error (CMD is not started).\n");
-}
-
-/* ---------------------------------------------------------------- the cgroup */
-
-/* Mount points in mountinfo escape space, tab, newline and backslash as \ooo. */
-static void unescape_octal(char *s)
-{
-	char *d = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*d++ = *s;
-		}
-	}
-	*d = '\0';
-}
-
-/* The first cgroup2 mount of this mount namespace: /sys/fs/cgroup (pure v2) or
- * /sys/fs/cgroup/unified (hybrid). 0, or -ENOENT. */
-static int cgroup2_mount(char *out, size_t len)
-{
-	char line[4096], mnt[PATH_MAX], *sep;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	int ret = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char fstype[32];
-
-		/* id parent maj:min root mountpoint options [optional fields...] - fstype ... */
-		sep = strstr(line, " - ");
-		if (!sep || sscanf(sep + 3, "%31s", fstype) != 1 || strcmp(fstype, "cgroup2"))
-			continue;
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
-			continue;
-		unescape_octal(mnt);
-		if (strlen(mnt) >= len)
-			continue;
-		memcpy(out, mnt, strlen(mnt) + 1);
-		ret = 0;
-		break;
-	}
-	fclose(f);
-	return ret;
-}
-
-static int write_file(const char *dir, const char *name, const char *val)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	if (n < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Pids in the cgroup (up to max into pids, may be NULL): count or -errno. */
-static int cgroup_pids(const char *dir, pid_t *pids, int max)
-{
-	char path[PATH_MAX];
-	int n = 0, pid;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fscanf(f, "%d", &pid) == 1) {
-		if (pids && n < max)
-			pids[n] = pid;
-		n++;
-	}
-	fclose(f);
-	return n;
-}
-
-static int cgroup_create(struct run *r, char *err, size_t errlen)
-{
-	char root[PATH_MAX - 64];
-	struct stat st;
-	int ret;
-
-	ret = cgroup2_mount(root, sizeof(root));
-	if (ret) {
-		snprintf(err, errlen, "no cgroup v2 hierarchy is mounted (none in /proc/self/mountinfo): "
-			 "mount one (mount -t cgroup2 none /sys/fs/cgroup/unified), and run synfin outside "
-			 "'ip netns exec' (which hides it): synfin run -- ip netns exec NS CMD");
-		return ret;
-	}
-	snprintf(r->cgroup_dir, sizeof(r->cgroup_dir), "%s/synfin-run-%d", root, (int)getpid());
-	ret = mkdir(r->cgroup_dir, 0755) ? -errno : 0;
-	/* left by an earlier synfin of the same pid that was SIGKILLed: ours by its name */
-	if (ret == -EEXIST && !rmdir(r->cgroup_dir))
-		ret = mkdir(r->cgroup_dir, 0755) ? -errno : 0;
-	if (ret) {
-		snprintf(err, errlen, "creating the cgroup %.300s failed: %s", r->cgroup_dir, strerror(-ret));
-		r->cgroup_dir[0] = '\0';
-		return ret;
-	}
-	if (stat(r->cgroup_dir, &st)) {
-		ret = -errno;
-		snprintf(err, errlen, "stat %.300s failed: %s", r->cgroup_dir, strerror(-ret));
-		return ret;
-	}
-	/* the kernfs node id, which is what BPF reads as sk->sk_cgrp_data.cgroup->kn->id */
-	r->cgroup_id = (uint64_t)st.st_ino;
-	return 0;
-}
-
-static void cgroup_remove(struct run *r)
-{
-	int i;
-
-	if (!r->cgroup_dir[0])
-		return;
-	/* a killed process leaves the cgroup at exit; rmdir is EBUSY until the last one did */
-	for (i = 0; i < 100; i++) {
-		if (!rmdir(r->cgroup_dir) || errno == ENOENT)
-			return;
-		if (errno != EBUSY)
-			break;
-		usleep(20000);
-	}
-	fprintf(stderr, "synfin: removing the cgroup %s failed: %s; remove it with rmdir once it is empty\n",
-		r->cgroup_dir, strerror(errno));
-}
-
-/* Kills what CMD left running in the cgroup (daemons, background jobs): their number. */
-static int kill_leftovers(struct run *r, struct session *s)
-{
-	pid_t pids[1024];
-	uint64_t deadline;
-	int n, i, left;
-
-	n = cgroup_pids(r->cgroup_dir, pids, 1024);
-	if (n <= 0)
-		return 0;
-	/* cgroup.kill (5.14+) also gets processes that fork while we kill; else one by one */
-	if (!write_file(r->cgroup_dir, "cgroup.kill", "1"))
-		n = -n;
-	deadline = session_now_ns() + LEFTOVER_WAIT_MS * 1000000ULL;
-	left = n < 0 ? -n : n;
-	while (left > 0 && session_now_ns() < deadline) {
-		if (n > 0)
-			for (i = 0; i < left && i < 1024; i++)
-				kill(pids[i], SIGKILL);
-		session_poll(s);
-		left = cgroup_pids(r->cgroup_dir, pids, 1024);
-	}
-	return n < 0 ? -n : n;
-}
-
-/* ---------------------------------------------------------------- CMD */
-
-struct child_failure {
-	int stage; /* 1 joining the cgroup, 2 exec */
-	int err;
-};
-
-/* Starts CMD in the cgroup. Returns its pid, or -errno with err set; exec failures come back
- * as *exec_errno (CMD then "exited" 127 or 126, as in a shell). */
-static pid_t start_cmd(struct run *r, char **argv, const sigset_t *oldmask, int *exec_errno,
-		       char *err, size_t errlen)
-{
-	struct child_failure cf = { 0 };
-	int pipefd[2], ret;
-	char pid_str[24];
-	ssize_t n;
-	pid_t pid;
-
-	*exec_errno = 0;
-	if (pipe2(pipefd, O_CLOEXEC)) {
-		ret = -errno;
-		snprintf(err, errlen, "pipe failed: %s", strerror(-ret));
-		return ret;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "fork failed: %s", strerror(-ret));
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return ret;
-	}
-	if (pid == 0) {
-		struct sigaction dfl = { .sa_handler = SIG_DFL };
-
-		close(pipefd[0]);
-		sigaction(SIGINT, &dfl, NULL);
-		sigaction(SIGTERM, &dfl, NULL);
-		sigprocmask(SIG_SETMASK, oldmask, NULL);
-		snprintf(pid_str, sizeof(pid_str), "%d\n", (int)getpid());
-		cf.err = -write_file(r->cgroup_dir, "cgroup.procs", pid_str);
-		if (cf.err) {
-			cf.stage = 1;
-		} else {
-			execvp(argv[0], argv);
-			cf.stage = 2;
-			cf.err = errno;
-		}
-		n = write(pipefd[1], &cf, sizeof(cf));
-		(void)n;
-		_exit(cf.stage == 2 ? (cf.err == ENOENT ? 127 : 126) : 1);
-	}
-	close(pipefd[1]);
-	child_pid = pid;
-	/* EOF at exec (O_CLOEXEC), or the failure record */
-	do {
-		n = read(pipefd[0], &cf, sizeof(cf));
-	} while (n < 0 && errno == EINTR);
-	close(pipefd[0]);
-	if (n == (ssize_t)sizeof(cf) && cf.stage == 1) {
-		waitpid(pid, NULL, 0);
-		child_pid = 0;
-		snprintf(err, errlen, "moving CMD into the cgroup %.300s failed: %s", r->cgroup_dir,
-			 strerror(cf.err));
-		return -cf.err;
-	}
-	if (n == (ssize_t)sizeof(cf) && cf.stage == 2)
-		*exec_errno = cf.err;
-	return pid;
 }
 
 /* ---------------------------------------------------------------- output */
@@ -392,27 +142,13 @@ static void on_event(void *ctx, const struct synfin_event *e)
 	tw_timeline_add(&r->tw, e);
 }
 
-static void hist_line(FILE *f, const char *label, const struct hist *h)
-{
-	char q[4][24];
-
-	format_duration_us(q[0], sizeof(q[0]), hist_quantile(h, 0.5));
-	format_duration_us(q[1], sizeof(q[1]), hist_quantile(h, 0.9));
-	format_duration_us(q[2], sizeof(q[2]), hist_quantile(h, 0.99));
-	format_duration_us(q[3], sizeof(q[3]), h->max_us);
-	fprintf(f, "  %-20s %8" PRIu64 "   p50 %-9s p90 %-9s p99 %-9s max %s\n", label, h->count,
-		q[0], q[1], q[2], q[3]);
-}
-
 static void print_summary(FILE *f, const struct run_report *rep, const struct run_values *v)
 {
 	const struct summary *s = rep->sum;
 	unsigned int i, j;
-	char d[32];
-
-	char cmd[72] = "";
+	char d[32], cmd[72] = "";
 	size_t n = 0;
-	int a;
+	int a, cw_max;
 
 	for (a = 0; a < rep->argc && n < sizeof(cmd) - 1; a++)
 		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%s%s", a ? " " : "", rep->argv[a]);
@@ -424,24 +160,24 @@ static void print_summary(FILE *f, const struct run_report *rep, const struct ru
 	else
 		fprintf(f, "exited with %d", rep->exit_code);
 	fprintf(f, " after %.2f s\n", (double)rep->ri->duration_ms / 1000);
-	hist_line(f, "handshakes client", &s->handshake[SYNFIN_SIDE_CLIENT]);
-	hist_line(f, "handshakes server", &s->handshake[SYNFIN_SIDE_SERVER]);
-	fprintf(f, "  %-20s %8.0f  ", "connect failures", run_metric_value(v, "connect_failures"));
+	table_quantiles(f, SUMMARY_LABEL_WIDTH, "handshakes client", &s->handshake[SYNFIN_SIDE_CLIENT]);
+	table_quantiles(f, SUMMARY_LABEL_WIDTH, "handshakes server", &s->handshake[SYNFIN_SIDE_SERVER]);
+	fprintf(f, "  %-20s %8" PRIu64 "  ", "connect failures", summary_connect_failures(s));
 	for (i = 0; i < SYNFIN_FAIL_REASON_MAX; i++)
 		if (s->connect_fail[i])
 			fprintf(f, " %s %" PRIu64, fail_reason_name(i), s->connect_fail[i]);
 	fprintf(f, "\n  %-20s %8s   SYN %.0f, SYN-ACK %.0f\n", "retransmits", "",
 		run_metric_value(v, "retransmits.syn"),
 		run_metric_value(v, "retransmits.synack"));
-	fprintf(f, "  %-20s %8.0f  ", "closes", run_metric_value(v, "closes"));
+	fprintf(f, "  %-20s %8" PRIu64 "  ", "closes", summary_closes(s));
 	for (i = 0; i < SYNFIN_INIT_MAX; i++)
 		for (j = 0; j < SYNFIN_HOW_MAX; j++)
 			if (s->closes[i][j])
 				fprintf(f, " %s %s %" PRIu64, initiator_name(i), how_name(j), s->closes[i][j]);
-	fprintf(f, "\n  %-20s %8.0f   peak %" PRIu64 " at once\n", "TIME_WAIT entries",
-		run_metric_value(v, "time_wait.count"), s->tw_peak);
-	run_metric_format(d, sizeof(d), (unsigned int)run_metric_find("close_wait.max", 14),
-			  run_metric_value(v, "close_wait.max"));
+	fprintf(f, "\n  %-20s %8" PRIu64 "   peak %" PRIu64 " at once\n", "TIME_WAIT entries",
+		s->tw_entries, s->tw_peak);
+	cw_max = run_metric_find("close_wait.max", strlen("close_wait.max"));
+	run_metric_format(d, sizeof(d), (unsigned int)cw_max, v->v[cw_max]);
 	fprintf(f, "  %-20s %8s\n", "longest CLOSE_WAIT", d);
 	fprintf(f, "  %-20s %8" PRIu64 "%s\n", "events lost", rep->ri->lost,
 		rep->ri->lost ? "   (counts are low: raise --ring-size)" : "");
@@ -459,7 +195,7 @@ static void print_deltas(FILE *f, const struct run *r, const struct run_values *
 	unsigned int i;
 
 	fprintf(f, "\nagainst the baseline %s:\n", r->baseline_path);
-	for (i = 0; i < run_metric_count; i++) {
+	for (i = 0; i < run_metric_count(); i++) {
 		if (baseline_delta(r->baseline, i, v->v[i], &delta, &p))
 			continue;
 		if (!v->v[i] && !r->baseline->v.v[i])
@@ -470,7 +206,7 @@ static void print_deltas(FILE *f, const struct run *r, const struct run_values *
 			snprintf(pct, sizeof(pct), "new");
 		else
 			snprintf(pct, sizeof(pct), "%+.1f%%", p);
-		fprintf(f, "  %-30s %10s -> %-10s %s\n", run_metrics[i].name, b, n, pct);
+		fprintf(f, "  %-30s %10s -> %-10s %s\n", run_metric(i)->name, b, n, pct);
 	}
 }
 
@@ -498,21 +234,18 @@ static int load_baseline(struct run *r)
 		fprintf(stderr, "synfin: --baseline %s: %s\n", r->baseline_path, strerror(errno));
 		return -errno;
 	}
-	buf = malloc(BASELINE_MAX_BYTES);
+	/* one byte more than the parser takes, so a larger file is refused as such */
+	buf = malloc(BASELINE_MAX_BYTES + 1);
 	r->baseline = calloc(1, sizeof(*r->baseline));
 	if (!buf || !r->baseline) {
 		fclose(f);
 		free(buf);
 		return -ENOMEM;
 	}
-	n = fread(buf, 1, BASELINE_MAX_BYTES, f);
+	n = fread(buf, 1, BASELINE_MAX_BYTES + 1, f);
 	fclose(f);
-	ret = n == BASELINE_MAX_BYTES ? -EFBIG :
-	      baseline_parse(buf, n, r->baseline, err, sizeof(err));
+	ret = baseline_parse(buf, n, r->baseline, err, sizeof(err));
 	free(buf);
-	if (ret == -EFBIG)
-		snprintf(err, sizeof(err), "larger than %d MiB: not a synfin run report",
-			 BASELINE_MAX_BYTES >> 20);
 	if (ret)
 		fprintf(stderr, "synfin: --baseline %s: %s\n", r->baseline_path, err);
 	return ret;
@@ -541,7 +274,7 @@ static int check_usage(struct run *r)
 
 		if (a->rel != REL_NONE && !r->baseline->have[a->metric]) {
 			fprintf(stderr, "synfin: --assert '%s': the baseline %s has no value for %s\n",
-				a->text, r->baseline_path, run_metrics[a->metric].name);
+				a->text, r->baseline_path, run_metric(a->metric)->name);
 			return -EINVAL;
 		}
 	}
@@ -606,8 +339,7 @@ int run_main(int argc, char **argv)
 		return 1;
 	}
 	r->cfg = (struct session_config){
-		.load = { .ring_bytes = SESSION_RING_BYTES, .time_wait = true },
-		.drain_ms = 10,
+		SESSION_CONFIG_DEFAULTS,
 		/* the cgroup is new: no socket of it can exist before the start */
 		.no_seed = true,
 	};
@@ -615,27 +347,19 @@ int run_main(int argc, char **argv)
 	ret = opts_parse(argc, argv, run_opts, apply_opt, r, &first, err, sizeof(err));
 	if (ret == 1) {
 		help();
-		free(r);
-		return 0;
-	}
-	if (ret < 0) {
+		ret = 0;
+	} else if (ret < 0) {
 		fprintf(stderr, "synfin: %s%s\n", err,
 			strstr(err, "--help") ? "" : " (see 'synfin run --help')");
-		free(r);
-		return 2;
-	}
-	if (first >= argc) {
+		ret = 2;
+	} else if (first >= argc) {
 		fprintf(stderr, "synfin: run: no command given: synfin run [OPTIONS] -- CMD [ARGS...]\n");
-		free(r);
-		return 2;
+		ret = 2;
+	} else if (check_usage(r)) {
+		ret = 2;
+	} else {
+		ret = observe(r, argv + first, argc - first);
 	}
-	if (check_usage(r)) {
-		close_outputs(r);
-		free(r->baseline);
-		free(r);
-		return 2;
-	}
-	ret = observe(r, argv + first, argc - first);
 	close_outputs(r);
 	free(r->baseline);
 	free(r->endpoints);
@@ -643,135 +367,42 @@ int run_main(int argc, char **argv)
 	return ret;
 }
 
-static int observe(struct run *r, char **cmd, int ncmd)
+/* Polls the session while the cgroup empties. */
+static void poll_session(void *ctx)
 {
-	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
-	struct run_report rep = { 0 };
+	struct run *r = ctx;
+
+	session_poll(&r->s);
+}
+
+/* Checks the assertions, prints the summary and the verdict, writes the reports: synfin's
+ * exit status. */
+static int judge(struct run *r, const struct session_info *ri, char **cmd, int ncmd,
+		 int wstatus, uint64_t leftovers, int64_t started_unix_ms)
+{
 	struct run_values values;
-	struct timespec wall;
-	struct run_info ri;
-	struct session s;
-	sigset_t block, oldmask;
-	int status = 0, exec_errno = 0, ret, i;
-	uint64_t settle_end;
-	unsigned int failed = 0;
-	char err[512], line[400];
-	pid_t pid;
+	struct run_report rep;
+	unsigned int i, failed = 0;
+	char line[400];
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "synfin: must run as root (loading BPF programs needs CAP_BPF and CAP_PERFMON, the cgroup needs CAP_SYS_ADMIN): try sudo\n");
-		return 1;
-	}
-	r->endpoints = calloc(1, sizeof(*r->endpoints));
-	if (!r->endpoints) {
-		fprintf(stderr, "synfin: out of memory\n");
-		return 1;
-	}
-	if (cgroup_create(r, err, sizeof(err))) {
-		fprintf(stderr, "synfin: %s\n", err);
-		return 1;
-	}
-	r->cfg.load.cgroup = r->cgroup_id;
-	if (session_config_finish(&r->cfg, err, sizeof(err))) {
-		fprintf(stderr, "synfin: %s\n", err);
-		cgroup_remove(r);
-		return 1;
-	}
-	if (session_start(&s, &r->cfg, on_event, NULL, r, err, sizeof(err))) {
-		fprintf(stderr, "synfin: %s\n", err);
-		cgroup_remove(r);
-		return 1;
-	}
-	tw_timeline_init(&r->tw, s.started_ns);
-	clock_gettime(CLOCK_REALTIME, &wall);
-	rep.started_unix_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	/* held until the child's pid is known, so no signal falls between fork and child_pid */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &oldmask);
-	if (got_signal) {
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		session_stop(&s);
-		cgroup_remove(r);
-		return 128 + got_signal;
-	}
-	pid = start_cmd(r, cmd, &oldmask, &exec_errno, err, sizeof(err));
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
-	if (pid < 0) {
-		fprintf(stderr, "synfin: %s\n", err);
-		session_stop(&s);
-		cgroup_remove(r);
-		return 1;
-	}
-	if (exec_errno)
-		fprintf(stderr, "synfin: run: cannot execute '%s': %s\n", cmd[0], strerror(exec_errno));
-	for (;;) {
-		ret = session_poll(&s);
-		if (ret < 0) {
-			fprintf(stderr, "synfin: reading the ring buffer failed: %s\n", strerror(-ret));
-			break;
-		}
-		ret = waitpid(pid, &status, WNOHANG);
-		if (ret == pid || (ret < 0 && errno != EINTR))
-			break;
-	}
-	if (ret != pid) {
-		/* a ring failure: CMD still runs; end it, the run cannot be judged */
-		kill(pid, SIGTERM);
-		waitpid(pid, &status, 0);
-		child_pid = 0;
-		kill_leftovers(r, &s);
-		session_stop(&s);
-		cgroup_remove(r);
-		return 1;
-	}
-	child_pid = 0;
-	rep.leftovers = (uint64_t)kill_leftovers(r, &s);
-	settle_end = session_now_ns() + (uint64_t)(r->settle_us * 1000);
-	while (session_now_ns() < settle_end && session_poll(&s) >= 0)
-		;
-	session_flush(&s);
-	session_run_info(&s, &ri);
-	tw_timeline_end(&r->tw, session_now_ns());
-	session_stop(&s);
-	cgroup_remove(r);
-
-	run_values_compute(&values, &s.sum, &ri, r->tw.entries);
-	for (i = 0; i < (int)r->nasserts; i++) {
+	run_values_compute(&values, &r->s.sum, ri);
+	for (i = 0; i < r->nasserts; i++) {
 		const struct assertion *a = &r->asserts[i];
 
 		assert_eval(a, &values, r->baseline ? r->baseline->v.v[a->metric] : NAN,
 			    &r->results[i]);
 		failed += !r->results[i].passed;
 	}
-	rep.sum = &s.sum;
-	rep.ri = &ri;
-	rep.values = &values;
-	rep.endpoints = r->endpoints;
-	rep.tw = &r->tw;
-	rep.asserts = r->asserts;
-	rep.results = r->results;
-	rep.nasserts = r->nasserts;
-	rep.baseline = r->baseline ? &r->baseline->v : NULL;
-	rep.baseline_have = r->baseline ? r->baseline->have : NULL;
-	rep.baseline_path = r->baseline_path;
-	rep.argv = cmd;
-	rep.argc = ncmd;
-	rep.cgroup_id = r->cgroup_id;
-	rep.version = SYNFIN_VERSION;
-	if (WIFSIGNALED(status)) {
-		rep.exit_code = -1;
-		rep.term_signal = WTERMSIG(status);
-		rep.exit_status = 128 + WTERMSIG(status);
-	} else {
-		rep.exit_code = WEXITSTATUS(status);
-		rep.exit_status = rep.exit_code;
-	}
+	rep = (struct run_report){
+		.sum = &r->s.sum, .ri = ri, .values = &values, .endpoints = r->endpoints,
+		.tw = &r->tw, .asserts = r->asserts, .results = r->results, .nasserts = r->nasserts,
+		.baseline = r->baseline ? &r->baseline->v : NULL,
+		.baseline_have = r->baseline ? r->baseline->have : NULL,
+		.baseline_path = r->baseline_path, .argv = cmd, .argc = ncmd,
+		.cgroup_id = r->cgroup.id, .leftovers = leftovers,
+		.started_unix_ms = started_unix_ms, .version = SYNFIN_VERSION,
+	};
+	rep.exit_status = child_exit_status(wstatus, &rep.exit_code, &rep.term_signal);
 	if (!rep.exit_status && failed)
 		rep.exit_status = 1;
 
@@ -782,7 +413,7 @@ static int observe(struct run *r, char **cmd, int ncmd)
 		if (r->nasserts)
 			fputc('\n', stderr);
 	}
-	for (i = 0; i < (int)r->nasserts; i++) {
+	for (i = 0; i < r->nasserts; i++) {
 		assert_describe(line, sizeof(line), &r->asserts[i], &r->results[i]);
 		if (!r->results[i].passed)
 			fprintf(stderr, "synfin: assertion failed: %s\n", line);
@@ -796,4 +427,93 @@ static int observe(struct run *r, char **cmd, int ncmd)
 	if (write_reports(r, &rep) && !rep.exit_status)
 		rep.exit_status = 1;
 	return rep.exit_status;
+}
+
+/* Runs CMD in its cgroup under observation until it exits and the closes in flight have
+ * arrived, then judges. Whatever was set up is torn down at one place, the end. */
+static int observe(struct run *r, char **cmd, int ncmd)
+{
+	struct session_info ri;
+	struct timespec wall;
+	sigset_t oldmask;
+	int wstatus = 0, exec_errno = 0, ret, status = 1;
+	bool session_up = false;
+	uint64_t settle_end, leftovers = 0;
+	int64_t started_unix_ms;
+	char err[512], name[32];
+	pid_t pid = -1;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "synfin: must run as root (loading BPF programs needs CAP_BPF and CAP_PERFMON, the cgroup needs CAP_SYS_ADMIN): try sudo\n");
+		return 1;
+	}
+	r->endpoints = calloc(1, sizeof(*r->endpoints));
+	if (!r->endpoints) {
+		fprintf(stderr, "synfin: out of memory\n");
+		goto out;
+	}
+	snprintf(name, sizeof(name), "synfin-run-%d", (int)getpid());
+	if (cgroup_create(&r->cgroup, name, err, sizeof(err)))
+		goto out_err;
+	r->cfg.load.cgroup = r->cgroup.id;
+	if (session_config_finish(&r->cfg, err, sizeof(err)) ||
+	    session_start(&r->s, &r->cfg, on_event, NULL, r, err, sizeof(err)))
+		goto out_err;
+	session_up = true;
+	tw_timeline_init(&r->tw, r->s.started_ns);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	started_unix_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+	signal(SIGPIPE, SIG_IGN);
+	child_catch_signals(&oldmask);
+	if (child_signal()) {
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		status = CHILD_EXIT_SIGNAL_BASE + child_signal();
+		goto out;
+	}
+	pid = child_start(cmd, &r->cgroup, &oldmask, &exec_errno, err, sizeof(err));
+	if (pid < 0)
+		goto out_err;
+	if (exec_errno)
+		fprintf(stderr, "synfin: run: cannot execute '%s': %s\n", cmd[0], strerror(exec_errno));
+	for (;;) {
+		ret = session_poll(&r->s);
+		if (ret < 0) {
+			/* CMD still runs, but the run cannot be judged: end it */
+			fprintf(stderr, "synfin: reading the ring buffer failed: %s\n", strerror(-ret));
+			kill(pid, SIGTERM);
+			waitpid(pid, &wstatus, 0);
+			goto out;
+		}
+		ret = waitpid(pid, &wstatus, WNOHANG);
+		if (ret == pid)
+			break;
+		if (ret < 0 && errno != EINTR) {
+			fprintf(stderr, "synfin: waiting for '%s' failed: %s\n", cmd[0], strerror(errno));
+			goto out;
+		}
+	}
+	child_gone();
+	pid = -1;
+	leftovers = (uint64_t)cgroup_kill_all(&r->cgroup, LEFTOVER_WAIT_MS, poll_session, r);
+	settle_end = session_now_ns() + (uint64_t)(r->settle_us * 1000);
+	while (session_now_ns() < settle_end && session_poll(&r->s) >= 0)
+		;
+	session_flush(&r->s);
+	session_read_info(&r->s, &ri);
+	tw_timeline_end(&r->tw, session_now_ns());
+	status = judge(r, &ri, cmd, ncmd, wstatus, leftovers, started_unix_ms);
+	goto out;
+out_err:
+	fprintf(stderr, "synfin: %s\n", err);
+out:
+	if (pid > 0)
+		child_gone();
+	if (r->cgroup.dir[0])
+		cgroup_kill_all(&r->cgroup, LEFTOVER_WAIT_MS, session_up ? poll_session : NULL, r);
+	if (session_up)
+		session_stop(&r->s);
+	if (r->cgroup.dir[0] && (ret = cgroup_remove(&r->cgroup)))
+		fprintf(stderr, "synfin: removing the cgroup %s failed: %s; remove it with rmdir once it is empty\n",
+			r->cgroup.dir, strerror(-ret));
+	return status;
 }

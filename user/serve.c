@@ -182,8 +182,10 @@ static void on_event(void *ctx, const struct synfin_event *e)
 /* Renders the metrics into a malloc'ed buffer; the caller holds sv->lock. NULL on ENOMEM. */
 static char *render_locked(struct serve *sv, enum prom_format fmt, size_t *len)
 {
-	struct prom_opts o = { .format = fmt, .ports = sv->ports, .version = SYNFIN_VERSION };
-	struct run_info ri;
+	struct session_info ri;
+	struct metric_src src = {
+		.sum = &sv->s.sum, .ri = &ri, .ports = sv->ports, .version = SYNFIN_VERSION,
+	};
 	char *buf = NULL;
 	FILE *f;
 	int ret;
@@ -191,8 +193,8 @@ static char *render_locked(struct serve *sv, enum prom_format fmt, size_t *len)
 	f = open_memstream(&buf, len);
 	if (!f)
 		return NULL;
-	session_run_info(&sv->s, &ri);
-	ret = prom_write(f, &sv->s.sum, &ri, &o);
+	session_read_info(&sv->s, &ri);
+	ret = prom_write(f, &src, fmt);
 	if (fclose(f) || ret) {
 		free(buf);
 		return NULL;
@@ -401,10 +403,7 @@ int serve_main(int argc, char **argv)
 	struct serve sv = {
 		.listen = DEFAULT_LISTEN,
 		.interval_s = DEFAULT_INTERVAL_S,
-		.cfg = {
-			.load = { .ring_bytes = SESSION_RING_BYTES, .time_wait = true },
-			.drain_ms = 10,
-		},
+		.cfg = { SESSION_CONFIG_DEFAULTS },
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 		.idle = PTHREAD_COND_INITIALIZER,
 	};

@@ -10,13 +10,13 @@
 #include "opts.h"
 #include "ring.h"
 #include "session.h"
+#include "synfin/conn_fsm.h"
 
 /* A cancelled timewait timer is re-armed or reused within microseconds (same call path);
  * 100 ms without either means it was killed (RST, ss -K). */
 #define TW_KILL_GRACE_NS (100ULL * 1000000)
 #define SWEEP_PERIOD_NS (200ULL * 1000000)
 #define CLOSE_WAIT_SCAN_PERIOD_NS (1000ULL * 1000000) /* the warning's resolution */
-#define TCP_TIME_WAIT_STATE 6
 
 uint64_t session_now_ns(void)
 {
@@ -213,7 +213,7 @@ void session_flush(struct session *s)
 	sweep(s, session_now_ns());
 }
 
-void session_run_info(struct session *s, struct run_info *ri)
+void session_read_info(struct session *s, struct session_info *ri)
 {
 	uint64_t drops[SYNFIN_DROP_MAX] = { 0 };
 
@@ -225,9 +225,9 @@ void session_run_info(struct session *s, struct run_info *ri)
 			drops[SYNFIN_DROP_CWMAP];
 	ri->duration_ms = (session_now_ns() - s->started_ns) / 1000000;
 	kstate_gauges(loader_gauges_fd(&s->loader), ri->gauges);
-	ri->gauges[TCP_TIME_WAIT_STATE] -= (int64_t)s->tw_swept;
-	if (ri->gauges[TCP_TIME_WAIT_STATE] < 0)
-		ri->gauges[TCP_TIME_WAIT_STATE] = 0;
+	ri->gauges[SYNFIN_TCP_TIME_WAIT] -= (int64_t)s->tw_swept;
+	if (ri->gauges[SYNFIN_TCP_TIME_WAIT] < 0)
+		ri->gauges[SYNFIN_TCP_TIME_WAIT] = 0;
 	ri->close_wait_oldest_us = s->close_wait_oldest_us;
 }
 

@@ -8,17 +8,28 @@
 #include <stdint.h>
 #include "lifecycle.h"
 #include "loader.h"
-#include "render.h"
+#include "session_info.h"
 
 /* Called for every accepted record (filtered, validated, already in the summary). */
 typedef void (*session_event_fn)(void *ctx, const struct synfin_event *e);
 /* Called once per socket whose CLOSE_WAIT passed the warning age (a STATE record). */
 typedef void (*session_warn_fn)(void *ctx, const struct synfin_event *e, uint64_t age_us);
 
+#define SESSION_STR(x) #x
+#define SESSION_XSTR(x) SESSION_STR(x)
+
 /* 16 MiB: ~95k records, half a second of a 40k connections/s storm on a 2-core VM with
  * the consumer starved of CPU (make bench lost records now and then with 4 MiB). */
-#define SESSION_RING_BYTES (16u << 20)
-#define SESSION_RING_HELP "ring buffer size, power of two (default 16M)"
+#define SESSION_RING_MIB 16
+#define SESSION_RING_BYTES ((uint64_t)SESSION_RING_MIB << 20)
+#define SESSION_RING_HELP "ring buffer size, power of two (default " SESSION_XSTR(SESSION_RING_MIB) "M)"
+/* The ring is drained this often: records arrive at most this late, and the wakeup past a
+ * quarter full covers bursts in between. */
+#define SESSION_DRAIN_MS 10
+
+/* Every face starts from these, then applies its options: a designated initializer list. */
+#define SESSION_CONFIG_DEFAULTS                                                                   \
+	.load = { .ring_bytes = SESSION_RING_BYTES, .time_wait = true }, .drain_ms = SESSION_DRAIN_MS
 
 /* Options every face shares; their keys sit above the faces' own. */
 enum {
@@ -38,7 +49,7 @@ enum {
 	  "don't attach the timer hooks: no TIME_WAIT records, estimated server latency" },        \
 	{ "ring-size", required_argument, SESSION_OPT_RING_SIZE, "BYTES", SESSION_RING_HELP },     \
 	{ "drain-ms", required_argument, SESSION_OPT_DRAIN_MS, "MS",                               \
-	  "drain the ring buffer this often (default 10)" },                                       \
+	  "drain the ring buffer this often (default " SESSION_XSTR(SESSION_DRAIN_MS) ")" },         \
 	{ "verbose", no_argument, 'v', NULL, "libbpf and verifier messages on stderr" }
 
 struct session_config;
@@ -83,9 +94,9 @@ int session_start(struct session *s, const struct session_config *c, session_eve
 		  session_warn_fn on_warn, void *ctx, char *err, size_t errlen);
 /* Waits up to one drain period, handles what arrived, sweeps when due. 0 or -errno. */
 int session_poll(struct session *s);
-/* Drains what is left; call before the final run_info. */
+/* Drains what is left; call before the final session_read_info. */
 void session_flush(struct session *s);
-void session_run_info(struct session *s, struct run_info *ri);
+void session_read_info(struct session *s, struct session_info *ri);
 void session_stop(struct session *s);
 
 #endif

@@ -117,39 +117,23 @@ static void on_event(void *ctx, const struct synfin_event *e)
 static void on_close_wait_warning(void *ctx, const struct synfin_event *e, uint64_t age_us)
 {
 	struct watch *w = ctx;
-	char local[ADDR_STR_LEN + 8], remote[ADDR_STR_LEN + 8], comm[SYNFIN_COMM_LEN + 1] = "";
 
-	format_endpoint(local, sizeof(local), e->id.family, e->id.laddr, e->id.lport);
-	format_endpoint(remote, sizeof(remote), e->id.family, e->id.raddr, e->id.rport);
-	if (!(e->flags & SYNFIN_F_NO_PID))
-		comm_to_str(comm, e->comm);
-	if (w->json) {
-		fprintf(w->out, "{\"type\":\"close_wait_warning\",\"age_us\":%llu,\"netns\":%u,"
-				"\"pid\":%u,\"comm\":",
-			(unsigned long long)age_us, e->id.netns, e->pid);
-		json_string(w->out, comm);
-		fprintf(w->out, ",\"local\":\"%s\",\"remote\":\"%s\",\"cookie\":%llu}\n", local,
-			remote, (unsigned long long)e->cookie);
-	} else {
-		fprintf(w->out, "WARNING: %s <- %s (pid %u %s) in CLOSE_WAIT for %.1f s: the peer closed, the application has not called close()\n",
-			local, remote, e->pid, comm, (double)age_us / 1e6);
-	}
+	if (w->json)
+		json_close_wait_warning(w->out, e, age_us);
+	else
+		table_close_wait_warning(w->out, e, age_us);
 }
 
 int watch_main(int argc, char **argv)
 {
 	struct watch w = {
-		.cfg = {
-			.load = { .ring_bytes = SESSION_RING_BYTES, .time_wait = true },
-			.drain_ms = 10,
-			.close_wait_warn_s = 30,
-		},
+		.cfg = { SESSION_CONFIG_DEFAULTS, .close_wait_warn_s = 30 },
 		.out = stdout,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct session s;
 	uint64_t deadline = 0;
-	struct run_info ri;
+	struct session_info ri;
 	char err[256];
 	int first = 0, ret;
 
@@ -203,7 +187,7 @@ int watch_main(int argc, char **argv)
 		}
 	}
 	session_flush(&s);
-	session_run_info(&s, &ri);
+	session_read_info(&s, &ri);
 	if (w.json)
 		json_summary(w.out, &s.sum, &ri);
 	else

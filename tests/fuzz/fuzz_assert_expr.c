@@ -25,9 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	if (assert_parse(s, &a, err, sizeof(err)) == 0) {
-		assert(a.metric < run_metric_count);
+		assert(a.metric < run_metric_count());
 		assert(a.text[0] && strlen(a.text) < sizeof(a.text));
-		for (i = 0; i < run_metric_count; i++)
+		for (i = 0; i < run_metric_count(); i++)
 			v.v[i] = (double)i * 1000;
 		assert_eval(&a, &v, size ? (double)data[0] : NAN, &r);
 		assert_describe(line, sizeof(line), &a, &r);

@@ -16,6 +16,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (baseline_parse((const char *)data, size, &b, err, sizeof(err)))
 		assert(err[0]);
 	else
-		assert(b.count <= run_metric_count);
+		assert(b.count <= run_metric_count());
 	return 0;
 }

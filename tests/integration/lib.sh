@@ -210,6 +210,9 @@ wait_pid() {
 server_start() {
 	local ns=$1 tag=$2 r
 	shift 2
+	# The background job truncates TAG.out only when it runs: without this, a second server
+	# of the same tag could be taken as ready on the first one's "ready" line.
+	rm -f "$T_DIR/$tag.out" "$T_DIR/$tag.err"
 	ip netns exec "$ns" "$TCPDRIVE" serve "$@" >"$T_DIR/$tag.out" 2>"$T_DIR/$tag.err" &
 	SERVER_PID=$!
 	track_pid "$SERVER_PID"
@@ -309,9 +312,9 @@ synfin_stop() {
 	# Exact counts need every event. Watching one test namespace, nothing may be lost.
 	# Watching the whole machine, heavy unrelated load (a benchmark) can fill the ring
 	# buffer: that is reported, and the exact counts then tell whether our events survived.
-	lost=$(jq -r 'select(.type == "summary") | .lost // 0' "$SYNFIN_OUT" | head -n 1)
+	lost=$(jq -r 'select(.type == "summary") | .events.lost' "$SYNFIN_OUT" | head -n 1)
 	if [ "$SYNFIN_FILTERED" = 1 ]; then
-		check_eq "synfin lost no events (summary .lost)" 0 "$lost"
+		check_eq "synfin lost no events (summary .events.lost)" 0 "$lost"
 	elif [ "${lost:-0}" != 0 ]; then
 		log "warning: synfin lost $lost events machine-wide (ring buffer full: other load" \
 			"on this host); counts below fail if any of them were this test's"

@@ -41,6 +41,8 @@ if has_feature server_pid; then
 else
 	check_eq "warning's pid is null (this kernel cannot tell the owner)" null "$(ev "$W[0].pid")"
 fi
-check_eq "warning has the peer's port" 1 "$(ev "$W[0].remote | endswith(\":$CPORT\") | if . then 1 else 0 end")"
+check_eq "warning has the peer's port" "$CPORT" "$(ev "$W[0].rport")"
+check_eq "warning has the server's port" 7000 "$(ev "$W[0].lport")"
+check_eq "warning: side server" '"server"' "$(ev "$W[0].side")"
 check_eq "close_wait gauge after the close" 0 "$(ev '[.[] | select(.type == "summary")][0].sockets.close_wait')"
 t_done

@@ -33,8 +33,11 @@ CG=$(awk '$0 ~ / - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
 [ -n "$CG" ] || skip "no cgroup2 mount on this host"
 
 # CMD: a server and a client, both inside synfin's cgroup.
+# (srv.out is removed first: the background server truncates it only once it runs, and the
+# loop below must not see the previous run's "ready".)
 cat >"$T_DIR/cmd.sh" <<EOF
 #!/bin/sh
+rm -f "$T_DIR/srv.out"
 "$TCPDRIVE" serve --port $PORT --count $N >"$T_DIR/srv.out" 2>"$T_DIR/srv.err" &
 i=0
 until grep -q '^ready\$' "$T_DIR/srv.out" 2>/dev/null; do

@@ -6,7 +6,8 @@
 # iptables-legacy in a fresh namespace drops every other SYN to the server port at INPUT
 # (the server's ingress), and the connects are strictly sequential, so each connection's
 # first SYN is dropped and its retransmission passes. An ingress drop matters: an egress
-# drop takes the local-congestion path and retries after 500 ms (tcp_retransmit_skb() with err != 0: TCP_RESOURCE_PROBE_INTERVAL).
+# drop takes the local-congestion path and retries after 500 ms (net/ipv4/tcp_timer.c:
+# tcp_retransmit_timer(), TCP_RESOURCE_PROBE_INTERVAL).
 #
 # The client retransmits its SYN after the initial RTO, TCP_TIMEOUT_INIT = 1 s
 # (tcp_syn_linear_timeouts keeps the first retransmits at 1 s in 6.18). Measured on this

@@ -3,7 +3,8 @@
 #
 # Long (~65 s): TIME_WAITs that run out. The kernel's TIME_WAIT is TCP_TIMEWAIT_LEN = 60 s
 # (include/net/tcp.h), and the timer wheel adds up to one level-3 granule at HZ=250
-# (512 jiffies = 2.048 s at HZ=250, docs/kernel-notes.md, "TIME_WAIT"). Checks:
+# (512 jiffies = 2.048 s: kernel/time/timer.c, LVL_GRAN(3); docs/kernel-notes.md, "TIME_WAIT").
+# Checks:
 #   - N TIME_WAITs end "expired" == delta TcpExtTW (the kernel counts expired timewaits);
 #   - each duration in [60.0, 62.1] s;
 #   - afterwards ss lists no TIME-WAIT and synfin's gauge says 0.

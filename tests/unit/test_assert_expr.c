@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -86,15 +87,15 @@ static void test_every_metric_parses(void **state)
 	unsigned int i;
 
 	(void)state;
-	assert_true(run_metric_count <= RUN_METRIC_MAX);
-	for (i = 0; i < run_metric_count; i++) {
-		snprintf(expr, sizeof(expr), "%s >= %s", run_metrics[i].name,
-			 run_metrics[i].kind == RM_DURATION ? "1ms" : "1");
+	assert_true(run_metric_count() <= RUN_METRIC_MAX);
+	for (i = 0; i < run_metric_count(); i++) {
+		snprintf(expr, sizeof(expr), "%s >= %s", run_metric(i)->name,
+			 run_metric_is_duration(i) ? "1ms" : "1");
 		assert_int_equal(parse(expr, &a), 0);
 		assert_int_equal(a.metric, i);
 		/* the other form is an error */
-		snprintf(expr, sizeof(expr), "%s >= %s", run_metrics[i].name,
-			 run_metrics[i].kind == RM_DURATION ? "1" : "1ms");
+		snprintf(expr, sizeof(expr), "%s >= %s", run_metric(i)->name,
+			 run_metric_is_duration(i) ? "1" : "1ms");
 		assert_int_equal(parse(expr, &a), -EINVAL);
 	}
 	/* the examples */
@@ -230,7 +231,7 @@ static void test_format(void **state)
 static void test_values_from_summary(void **state)
 {
 	struct summary *s = calloc(1, sizeof(*s));
-	struct run_info ri = { .lost = 3, .close_wait_oldest_us = 9000 };
+	struct session_info ri = { .lost = 3, .close_wait_oldest_us = 9000 };
 	struct run_values v;
 	int i;
 
@@ -248,8 +249,9 @@ static void test_values_from_summary(void **state)
 	s->closes[SYNFIN_INIT_REMOTE][SYNFIN_HOW_RST] = 2;
 	s->closes[SYNFIN_INIT_UNKNOWN][SYNFIN_HOW_FIN] = 1;
 	s->tw_peak = 5;
+	s->tw_entries = 7;
 	hist_add(&s->close_wait, 4000);
-	run_values_compute(&v, s, &ri, 7);
+	run_values_compute(&v, s, &ri);
 	assert_true(run_metric_value(&v, "handshake.client.count") == 100);
 	assert_true(run_metric_value(&v, "handshake.server.count") == 1);
 	assert_true(run_metric_value(&v, "handshake.count") == 101);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The teardown state machine that runs in the BPF program, fed transition sequences the
- * kernel produces (docs/kernel-notes.md, "Teardown": observed with inet_sock_set_state on 6.18) and
- * broken ones (missing transitions, clocks from different CPUs, mid-connection starts). */
+ * kernel produces (docs/kernel-notes.md, "TIME_WAIT" and "Teardown": observed with
+ * inet_sock_set_state on 6.18) and broken ones (missing transitions, clocks from different
+ * CPUs, mid-connection starts). */
 #include <stdarg.h>
+#include <errno.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <string.h>
@@ -77,11 +79,11 @@ static void test_simultaneous_close(void **state)
 }
 
 /* SO_LINGER {1,0}: tcp_disconnect() goes ESTABLISHED -> CLOSE with sk_err 0 (ECONNRESET is
- * written after the transition); the peer sees tcp_reset(): sk_err 104. */
+ * written after the transition); the peer sees tcp_reset(): sk_err ECONNRESET. */
 static void test_linger0_both_sides(void **state)
 {
 	static const struct step us[] = { { EST, CLO, 20, 0 } };
-	static const struct step peer[] = { { EST, CLO, 20, 104 } };
+	static const struct step peer[] = { { EST, CLO, 20, ECONNRESET } };
 	struct conn_fsm a = run(us, 1), b = run(peer, 1);
 
 	(void)state;
@@ -94,7 +96,7 @@ static void test_linger0_both_sides(void **state)
 /* RST while we sit in CLOSE_WAIT: tcp_reset() stores EPIPE. The peer closed first (FIN). */
 static void test_rst_in_close_wait(void **state)
 {
-	static const struct step s[] = { { EST, CW, 1, 0 }, { CW, CLO, 3001, 32 } };
+	static const struct step s[] = { { EST, CW, 1, 0 }, { CW, CLO, 3001, EPIPE } };
 	struct conn_fsm f = run(s, 2);
 
 	(void)state;
@@ -106,8 +108,8 @@ static void test_rst_in_close_wait(void **state)
 /* ss -K (tcp_abort): CLOSE with ECONNABORTED, our doing; keepalive give-up: ETIMEDOUT. */
 static void test_local_aborts(void **state)
 {
-	static const struct step k[] = { { EST, CLO, 5, 103 } };
-	static const struct step t[] = { { EST, CLO, 3050, 110 } };
+	static const struct step k[] = { { EST, CLO, 5, ECONNABORTED } };
+	static const struct step t[] = { { EST, CLO, 3050, ETIMEDOUT } };
 	struct conn_fsm a = run(k, 1), b = run(t, 1);
 
 	(void)state;

@@ -60,6 +60,7 @@ static void test_fixture_counts_match_kernel(void **state)
 	/* 9 active closers went to TIME_WAIT (ss showed 9), none ended yet */
 	assert_int_equal(s->tw_peak, 9);
 	assert_int_equal(s->tw_live, 9);
+	assert_int_equal(s->tw_entries, 9);
 	/* 9 passive FIN closers visited CLOSE_WAIT; the held one for 0.5 s */
 	assert_int_equal(s->close_wait.count, 9);
 	assert_true(s->close_wait.max_us >= 500000 && s->close_wait.max_us < 600000);
@@ -149,7 +150,18 @@ static void test_time_wait_end_without_entry(void **state)
 	e.tw.duration_us = 60100000;
 	assert_int_equal(summary_add(s, &e), 0);
 	assert_int_equal(s->tw_live, 0); /* never negative */
+	assert_int_equal(s->tw_entries, 0);
 	assert_int_equal(s->time_wait[SYNFIN_TW_EXPIRED].count, 1);
+	/* entries count every handover, also the ones that ended since */
+	e.type = SYNFIN_EV_CLOSE;
+	e.close.tw_handover = 1;
+	assert_int_equal(summary_add(s, &e), 0);
+	e.type = SYNFIN_EV_TIME_WAIT;
+	assert_int_equal(summary_add(s, &e), 0);
+	assert_int_equal(summary_add(s, &e), 0);
+	assert_int_equal(s->tw_entries, 1);
+	assert_int_equal(s->tw_live, 0);
+	assert_int_equal(s->tw_peak, 1);
 	free(s);
 }
 

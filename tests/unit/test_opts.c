@@ -61,6 +61,15 @@ static void test_parse_duration(void **state)
 	assert_int_equal(parse_duration_us("5 ms", &us), -EINVAL);
 	assert_int_equal(parse_duration_us("ms", &us), -EINVAL);
 	assert_int_equal(parse_duration_us("5h", &us), -EINVAL);
+	/* the list messages show is the table's: every unit in it parses, --assert's too */
+	assert_string_equal(duration_unit_list(), "ns, us, ms, s, m");
+	assert_int_equal(duration_unit_us("ms", 2, &us), 0);
+	assert_true(us == 1000);
+	assert_int_equal(duration_unit_us("m", 1, &us), 0);
+	assert_true(us == 60e6);
+	assert_int_equal(duration_unit_us("mss", 2, &us), 0); /* only len bytes are read */
+	assert_int_equal(duration_unit_us("h", 1, &us), -EINVAL);
+	assert_int_equal(duration_unit_us("", 0, &us), -EINVAL);
 }
 
 static void test_parse_size(void **state)

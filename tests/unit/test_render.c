@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Event formatting: the JSON field contract, escaping, and total enum tables. */
 #include <stdarg.h>
+#include <errno.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <arpa/inet.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 #include "format.h"
 #include "render.h"
+#include "synfin/conn_fsm.h"
 
 static char *render(void (*fn)(FILE *, const struct synfin_event *), const struct synfin_event *e)
 {
@@ -90,7 +92,7 @@ static void test_json_connect_fail_and_close(void **state)
 	e.type = SYNFIN_EV_CONNECT_FAIL;
 	e.side = SYNFIN_SIDE_CLIENT;
 	e.reason = SYNFIN_FAIL_REFUSED;
-	e.hs.sk_err = 111;
+	e.hs.sk_err = ECONNREFUSED;
 	s = render(json_event, &e);
 	assert_non_null(strstr(s, "\"type\":\"connect_fail\""));
 	assert_non_null(strstr(s, "\"reason\":\"refused\",\"errno\":111"));
@@ -100,7 +102,7 @@ static void test_json_connect_fail_and_close(void **state)
 	e.type = SYNFIN_EV_CLOSE;
 	e.close.initiator = SYNFIN_INIT_REMOTE;
 	e.close.how = SYNFIN_HOW_FIN;
-	e.close.last_state = 9;
+	e.close.last_state = SYNFIN_TCP_LAST_ACK;
 	e.close.state_us[SYNFIN_CS_CLOSE_WAIT] = 5000;
 	e.close.lifetime_us = 7000;
 	e.flags = 0;
@@ -115,6 +117,28 @@ static void test_json_connect_fail_and_close(void **state)
 	assert_non_null(strstr(s, "\"lifetime_us\":null"));
 	assert_non_null(strstr(s, "\"partial\":true"));
 	free(s);
+}
+
+/* A warning is a connection record like the others: the common fields, then its own. */
+static void test_json_close_wait_warning(void **state)
+{
+	struct synfin_event e = handshake_v6();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	e.type = SYNFIN_EV_STATE;
+	e.cookie = 77;
+	e.flags = SYNFIN_F_NO_PID;
+	f = open_memstream(&buf, &len);
+	json_close_wait_warning(f, &e, 2500000);
+	fclose(f);
+	assert_non_null(strstr(buf, "{\"type\":\"close_wait_warning\",\"ts_ns\":2623456789,"
+				    "\"side\":\"server\",\"family\":6,\"laddr\":\"2001:db8::1\",\"lport\":443,"
+				    "\"raddr\":\"::1\",\"rport\":50000,\"netns\":4026531840,\"cookie\":77,"
+				    "\"pid\":null,\"comm\":null,\"partial\":false,\"age_us\":2500000}\n"));
+	free(buf);
 }
 
 static void test_out_of_range_values_print_unknown(void **state)
@@ -171,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_json_handshake_contract),
 		cmocka_unit_test(test_json_no_pid_is_null),
 		cmocka_unit_test(test_json_connect_fail_and_close),
+		cmocka_unit_test(test_json_close_wait_warning),
 		cmocka_unit_test(test_out_of_range_values_print_unknown),
 		cmocka_unit_test(test_table_line),
 		cmocka_unit_test(test_durations),

@@ -14,16 +14,27 @@
 #include "format.h"
 #include "metrics.h"
 #include "render_prom.h"
+#include "synfin/conn_fsm.h"
 
-static char *render(const struct summary *s, const struct run_info *ri,
+/* What a face passes besides the summary. */
+struct prom_opts {
+	enum prom_format format;
+	const struct port_stats *ports;
+	const char *version;
+};
+
+static char *render(const struct summary *s, const struct session_info *ri,
 		    const struct prom_opts *o)
 {
+	struct metric_src src = {
+		.sum = s, .ri = ri, .ports = o ? o->ports : NULL, .version = o ? o->version : NULL,
+	};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	assert_int_equal(prom_write(f, s, ri, o), 0);
+	assert_int_equal(prom_write(f, &src, o ? o->format : PROM_TEXT), 0);
 	fclose(f);
 	return buf;
 }
@@ -155,7 +166,7 @@ static void check_text_structure(const char *out)
 static void test_help_type_once(void **state)
 {
 	struct summary *s = new_summary();
-	struct run_info ri = { 0 };
+	struct session_info ri = { 0 };
 	char *out;
 	unsigned int i, families = 0;
 
@@ -266,22 +277,22 @@ static void test_histogram_buckets(void **state)
 			 (double)sum / 1e6) < 1e-9);
 	/* histograms without labels */
 	assert_int_equal(check_hist(out, "synfin_connection_duration_seconds", ""), 0);
-	/* no run_info: the live families are left out */
+	/* no session_info: the live families are left out */
 	assert_int_equal(count_lines(out, "# TYPE synfin_sockets "), 0);
 	assert_int_equal(count_lines(out, "synfin_events_lost_total"), 0);
 	free(out);
 	free(s);
 }
 
-static void test_run_info(void **state)
+static void test_session_info(void **state)
 {
 	struct summary *s = new_summary();
-	struct run_info ri = { .lost = 7, .untracked = 3, .close_wait_oldest_us = 1500000 };
+	struct session_info ri = { .lost = 7, .untracked = 3, .close_wait_oldest_us = 1500000 };
 	char *out;
 
 	(void)state;
-	ri.gauges[6] = 42; /* TIME_WAIT */
-	ri.gauges[8] = 2;  /* CLOSE_WAIT */
+	ri.gauges[SYNFIN_TCP_TIME_WAIT] = 42;
+	ri.gauges[SYNFIN_TCP_CLOSE_WAIT] = 2;
 	out = render(s, &ri, NULL);
 	assert_true(value_of(out, "synfin_sockets{state=\"time_wait\"}") == 42);
 	assert_true(value_of(out, "synfin_sockets{state=\"close_wait\"}") == 2);
@@ -458,7 +469,7 @@ int main(void)
 		cmocka_unit_test(test_float_forms),
 		cmocka_unit_test(test_help_type_once),
 		cmocka_unit_test(test_histogram_buckets),
-		cmocka_unit_test(test_run_info),
+		cmocka_unit_test(test_session_info),
 		cmocka_unit_test(test_openmetrics),
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_by_port),

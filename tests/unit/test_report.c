@@ -11,11 +11,13 @@
 #include <cmocka.h>
 #include "baseline.h"
 #include "report_html.h"
+#include "render.h"
 #include "report_json.h"
+#include "synfin/conn_fsm.h"
 
 struct fixture {
 	struct summary sum;
-	struct run_info ri;
+	struct session_info ri;
 	struct run_values values;
 	struct endpoint_table endpoints;
 	struct tw_timeline tw;
@@ -74,7 +76,7 @@ static int setup(void **state)
 	endpoints_add(&fx->endpoints, &e);
 	tw_timeline_end(&fx->tw, 100 * 1000000ULL);
 	fx->ri.duration_ms = 100;
-	run_values_compute(&fx->values, &fx->sum, &fx->ri, fx->tw.entries);
+	run_values_compute(&fx->values, &fx->sum, &fx->ri);
 	assert_int_equal(assert_parse("handshake.client.count == 50", &fx->asserts[0], err, sizeof(err)), 0);
 	assert_int_equal(assert_parse("handshake.server.p99 < 10us", &fx->asserts[1], err, sizeof(err)), 0);
 	for (i = 0; i < 2; i++)
@@ -132,19 +134,66 @@ static void test_json_round_trip(void **state)
 	size_t len;
 	char *json = render(report_json_write, &fx->rep, &len);
 
-	assert_non_null(strstr(json, "\"schema_version\":1,"));
+	assert_non_null(strstr(json, "{\"schema_version\":2,"));
 	assert_non_null(strstr(json, "\"argv\":[\"curl\",\"-s \\\"<x>\\\"\"]"));
 	assert_non_null(strstr(json, "\"started_at\":\"2023-11-14T22:13:20.123Z\""));
 	assert_non_null(strstr(json, "\"verdict\":\"assertion_failed\""));
 	assert_int_equal(baseline_parse(json, len, &b, err, sizeof(err)), 0);
-	assert_int_equal(b.count, run_metric_count);
-	for (i = 0; i < run_metric_count; i++) {
+	assert_int_equal(b.count, run_metric_count());
+	for (i = 0; i < run_metric_count(); i++) {
 		assert_true(b.have[i]);
 		assert_true(b.v.v[i] == fx->values.v[i]);
 	}
 	assert_true(run_metric_value(&b.v, "time_wait.count") == 50);
 	assert_true(run_metric_value(&b.v, "connect_failures.refused") == 1);
 	free(json);
+}
+
+/* The object of the member that starts at key (balanced braces; no braces in the strings). */
+static char *object_at(const char *json, const char *key)
+{
+	const char *p = strstr(json, key), *q;
+	int depth = 0;
+
+	assert_non_null(p);
+	p += strlen(key);
+	for (q = p; *q; q++) {
+		depth += *q == '{';
+		depth -= *q == '}';
+		if (!depth)
+			break;
+	}
+	assert_int_equal(*q, '}');
+	return strndup(p, (size_t)(q - p + 1));
+}
+
+/* watch's summary line and the report's "summary" are one shape: the same text. */
+static void test_summary_one_shape(void **state)
+{
+	struct fixture *fx = *state;
+	char *watch = NULL, *report, *in_report;
+	size_t len = 0;
+	FILE *f = open_memstream(&watch, &len);
+	const char prefix[] = "{\"type\":\"summary\",\"schema_version\":2,";
+
+	fx->ri.close_wait_oldest_us = 1234;
+	fx->ri.gauges[SYNFIN_TCP_TIME_WAIT] = 50;
+	json_summary(f, &fx->sum, &fx->ri);
+	fclose(f);
+	report = render(report_json_write, &fx->rep, &len);
+	in_report = object_at(report, "\"summary\":");
+	assert_memory_equal(watch, prefix, sizeof(prefix) - 1);
+	assert_int_equal(strlen(watch), sizeof(prefix) - 1 + strlen(in_report));
+	assert_memory_equal(watch + sizeof(prefix) - 1, in_report + 1, strlen(in_report) - 1);
+	assert_non_null(strstr(in_report, "\"connect_failures\":{\"total\":1,\"other\":0,\"refused\":1,"));
+	assert_non_null(strstr(in_report, "\"closes\":{\"total\":50,\"unknown\":{\"fin\":0,\"rst\":0},"
+					  "\"local\":{\"fin\":50,\"rst\":0},"));
+	assert_non_null(strstr(in_report, "\"time_wait\":{\"entries\":50,\"peak\":50,\"ended\":{"));
+	assert_non_null(strstr(in_report, "\"oldest_open_us\":1234}"));
+	assert_non_null(strstr(in_report, "\"time_wait\":50,"));
+	free(in_report);
+	free(report);
+	free(watch);
 }
 
 static void test_baseline_compare(void **state)
@@ -185,21 +234,27 @@ static void test_baseline_compare(void **state)
 static void test_baseline_errors(void **state)
 {
 	static const struct { const char *text; const char *needle; } cases[] = {
-		{ "", "expected a JSON object" },
+		{ "", "line 1: '[' or '{' expected" },
 		{ "[1]", "expected a JSON object" },
-		{ "{\"schema_version\":2,\"metrics\":{}}", "schema_version 2 is not supported" },
+		{ "{\"schema_version\":3,\"metrics\":{}}", "schema_version 3 is not supported" },
+		{ "{\"schema_version\":0,\"metrics\":{}}", "schema_version 0 is not supported" },
+		{ "{\"schema_version\":1.5,\"metrics\":{}}", "schema_version 1.5 is not supported" },
 		{ "{\"metrics\":{}}", "no \"schema_version\"" },
 		{ "{\"schema_version\":1}", "no \"metrics\" object" },
-		{ "{\"schema_version\":1,\"metrics\":{}", "expected ',' or '}'" },
-		{ "{\"schema_version\":1,\"metrics\":{}} x", "trailing data" },
-		{ "{\"schema_version\":1,\"x\":01,\"metrics\":{}}", "expected ',' or '}'" },
-		{ "{\"schema_version\":1,\"metrics\":{\"a\":1,}}", "expected a string" },
-		{ "{\"schema_version\":1,\n\"metrics\":{\"a\":\"\\x\"}}", "line 2: bad escape" },
-		{ "{\"schema_version\":1,\"metrics\":[tru]}", "unexpected character" },
-		{ "{\"schema_version\":1,\"metrics\":{\"a\":\"abc", "unterminated string" },
+		{ "{\"schema_version\":1,\"metrics\":[]}", "no \"metrics\" object" },
+		{ "{\"schema_version\":1,\"metrics\":{}", "'}' expected" },
+		{ "{\"schema_version\":1,\"metrics\":{}} x", "end of file expected" },
+		{ "{\"schema_version\":1,\"x\":01,\"metrics\":{}}", "invalid token" },
+		{ "{\"schema_version\":1,\"metrics\":{\"a\":1,}}", "string or '}' expected" },
+		{ "{\"schema_version\":1,\n\"metrics\":{\"a\":\"\\x\"}}", "line 2: invalid escape" },
+		{ "{\"schema_version\":1,\"metrics\":[tru]}", "invalid token" },
+		{ "{\"schema_version\":1,\"metrics\":{\"a\":\"abc", "premature end of input" },
+		{ "{\"schema_version\":1,\"metrics\":{},\"metrics\":{}}", "duplicate object key" },
+		{ "{\"schema_version\":1,\"s\":\"\xff\",\"metrics\":{}}", "unable to decode byte 0xff" },
+		{ "{\"schema_version\":1,\"s\":\"\\u0000\",\"metrics\":{}}", "\\u0000 is not allowed" },
 	};
 	struct baseline b;
-	char err[128], deep[300];
+	char err[128], *deep;
 	size_t i;
 
 	(void)state;
@@ -209,8 +264,15 @@ static void test_baseline_errors(void **state)
 		if (!strstr(err, cases[i].needle))
 			fail_msg("'%s': error '%s' lacks '%s'", cases[i].text, err, cases[i].needle);
 	}
-	memset(deep, '[', sizeof(deep));
-	assert_int_equal(baseline_parse(deep, sizeof(deep), &b, err, sizeof(err)), -EINVAL);
+	/* nesting is bounded, and so is the size */
+	deep = malloc(BASELINE_MAX_BYTES + 1);
+	assert_non_null(deep);
+	memset(deep, '[', BASELINE_MAX_BYTES + 1);
+	assert_int_equal(baseline_parse(deep, 3000, &b, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "maximum parsing depth"));
+	assert_int_equal(baseline_parse(deep, BASELINE_MAX_BYTES + 1, &b, err, sizeof(err)), -EFBIG);
+	assert_non_null(strstr(err, "larger than 1024 KiB"));
+	free(deep);
 	/* a newer report's unknown metrics and fields are ignored, null values not had */
 	{
 		const char *t = "{\"schema_version\":1,\"extra\":[{\"value\":3}],\"metrics\":{"
@@ -272,7 +334,7 @@ static void test_tw_timeline(void **state)
 
 	(void)state;
 	/* the fixture: one entry per ms for 50 ms, never ended: 10 ms bins */
-	assert_int_equal(fx->tw.entries, 50);
+	assert_int_equal(fx->sum.tw_entries, 50);
 	assert_int_equal(fx->tw.bin_ns, TW_BIN_NS_MIN);
 	assert_int_equal(fx->tw.used, 11);
 	assert_int_equal(fx->tw.peak[10], 50);
@@ -288,7 +350,6 @@ static void test_tw_timeline(void **state)
 			tw_timeline_add(t, &e);
 		}
 	}
-	assert_int_equal(t->entries, 1000);
 	assert_int_equal(t->live, 500);
 	assert_true(t->bin_ns > TW_BIN_NS_MIN);
 	assert_true(t->used <= TW_BINS);
@@ -342,6 +403,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_results, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary_one_shape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baseline_compare, setup, teardown),
 		cmocka_unit_test(test_baseline_errors),
 		cmocka_unit_test_setup_teardown(test_endpoints, setup, teardown),

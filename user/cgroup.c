@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "cgroup.h"
+
+#define KILL_BATCH 1024
+#define RMDIR_TRIES 100      /* every RMDIR_WAIT_US: 2 s for the last process to exit */
+#define RMDIR_WAIT_US 20000
+
+/* Mount points in mountinfo escape space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
+/* The first cgroup2 mount of this mount namespace: /sys/fs/cgroup (pure v2) or
+ * /sys/fs/cgroup/unified (hybrid). 0, or -ENOENT. */
+static int cgroup2_mount(char *out, size_t len)
+{
+	char line[4096], mnt[PATH_MAX], *sep;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char fstype[32];
+
+		/* id parent maj:min root mountpoint options [optional fields...] - fstype ... */
+		sep = strstr(line, " - ");
+		if (!sep || sscanf(sep + 3, "%31s", fstype) != 1 || strcmp(fstype, "cgroup2"))
+			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		unescape_octal(mnt);
+		if (strlen(mnt) >= len)
+			continue;
+		memcpy(out, mnt, strlen(mnt) + 1);
+		ret = 0;
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+/* Writes val to the cgroup's control file name. Async-signal-safe. */
+static int write_control(const struct cgroup *cg, const char *name, const char *val)
+{
+	char path[PATH_MAX];
+	size_t dl = strlen(cg->dir), nl = strlen(name);
+	ssize_t n;
+	int fd, ret = 0;
+
+	if (dl + 1 + nl >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, cg->dir, dl);
+	path[dl] = '/';
+	memcpy(path + dl + 1, name, nl + 1);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int cgroup_create(struct cgroup *cg, const char *name, char *err, size_t errlen)
+{
+	char root[PATH_MAX - 64];
+	struct stat st;
+	int ret;
+
+	cg->dir[0] = '\0';
+	cg->id = 0;
+	ret = cgroup2_mount(root, sizeof(root));
+	if (ret) {
+		snprintf(err, errlen, "no cgroup v2 hierarchy is mounted (none in /proc/self/mountinfo): "
+			 "mount one (mount -t cgroup2 none /sys/fs/cgroup/unified), and run synfin outside "
+			 "'ip netns exec' (which hides it): synfin run -- ip netns exec NS CMD");
+		return ret;
+	}
+	snprintf(cg->dir, sizeof(cg->dir), "%s/%.60s", root, name);
+	ret = mkdir(cg->dir, 0755) ? -errno : 0;
+	/* left by an earlier synfin of the same pid that was SIGKILLed: ours by its name */
+	if (ret == -EEXIST && !rmdir(cg->dir))
+		ret = mkdir(cg->dir, 0755) ? -errno : 0;
+	if (ret) {
+		snprintf(err, errlen, "creating the cgroup %.300s failed: %s", cg->dir, strerror(-ret));
+		cg->dir[0] = '\0';
+		return ret;
+	}
+	if (stat(cg->dir, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "stat %.300s failed: %s", cg->dir, strerror(-ret));
+		cgroup_remove(cg);
+		return ret;
+	}
+	cg->id = (uint64_t)st.st_ino;
+	return 0;
+}
+
+int cgroup_join(const struct cgroup *cg, pid_t pid)
+{
+	char num[24];
+	int i = (int)sizeof(num) - 1;
+	unsigned int v = (unsigned int)pid;
+
+	/* no snprintf: this runs in a forked child */
+	num[i] = '\0';
+	do {
+		num[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && i > 0);
+	return write_control(cg, "cgroup.procs", num + i);
+}
+
+int cgroup_pids(const struct cgroup *cg, pid_t *pids, int max)
+{
+	char path[PATH_MAX + 16];
+	int n = 0, pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg->dir);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%d", &pid) == 1) {
+		if (pids && n < max)
+			pids[n] = pid;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int cgroup_kill_all(const struct cgroup *cg, unsigned int timeout_ms, void (*wait)(void *ctx),
+		    void *ctx)
+{
+	pid_t pids[KILL_BATCH];
+	uint64_t deadline = now_ms() + timeout_ms;
+	int found, left, i;
+	bool one_by_one;
+
+	found = cgroup_pids(cg, pids, KILL_BATCH);
+	if (found <= 0)
+		return 0;
+	/* cgroup.kill (5.14+) also gets processes that fork while we kill; else one by one */
+	one_by_one = write_control(cg, "cgroup.kill", "1") != 0;
+	left = found;
+	while (left > 0 && now_ms() < deadline) {
+		for (i = 0; one_by_one && i < left && i < KILL_BATCH; i++)
+			kill(pids[i], SIGKILL);
+		if (wait)
+			wait(ctx);
+		else
+			usleep(RMDIR_WAIT_US);
+		left = cgroup_pids(cg, pids, KILL_BATCH);
+	}
+	return found;
+}
+
+int cgroup_remove(struct cgroup *cg)
+{
+	int i, ret = 0;
+
+	if (!cg->dir[0])
+		return 0;
+	/* a killed process leaves the cgroup at exit; rmdir is EBUSY until the last one did */
+	for (i = 0; i < RMDIR_TRIES; i++) {
+		if (!rmdir(cg->dir) || errno == ENOENT) {
+			cg->dir[0] = '\0';
+			return 0;
+		}
+		ret = -errno;
+		if (ret != -EBUSY)
+			break;
+		usleep(RMDIR_WAIT_US);
+	}
+	return ret;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* What a session knows beyond the records it aggregated: figures read from the kernel's maps
+ * and counters when asked (session_read_info). Its own header, so the pure renderers and the
+ * metric table can read it without the session's libbpf side. */
+#ifndef SYNFIN_SESSION_INFO_H
+#define SYNFIN_SESSION_INFO_H
+
+#include <stdint.h>
+#include "synfin/maps.h"
+
+struct session_info {
+	uint64_t lost;                  /* records the kernel could not queue (ring buffer full) */
+	uint64_t untracked;             /* connections not tracked: socket storage or map full */
+	uint64_t duration_ms;           /* how long synfin observed */
+	int64_t gauges[SYNFIN_GAUGE_SLOTS];  /* sockets now in each kernel TCP state (observed ones) */
+	uint64_t close_wait_oldest_us;
+};
+
+#endif
