@@ -32,6 +32,7 @@
 #   SYNFIN_KERNEL_MEM / SYNFIN_KERNEL_SMP   guest size (default 2G, 2 vCPUs)
 #   SYNFIN_KERNEL_CACHE     download cache (default /var/cache/synfin-kernels)
 #   SYNFIN_KERNEL_NO_UPDATE=1  use the cached package lists as they are (no apt-get update)
+#   SYNFIN_KERNEL_APPEND    more kernel arguments (synfin.trace=1 traces guest-init.sh)
 #   T_TIMEOUT               per-test timeout inside the guest (run.sh's, default 300)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -207,7 +208,8 @@ boot_guest() {
 	cpu=max
 	[ "$acc" = kvm ] && cpu=host
 	[ "$acc" = tcg ] && acc=tcg,thread=multi
-	qemu_cmd "$id" "$acc" "$cpu" "$d/initramfs.cpio.gz" "synfin.init=$snap/tests/kernels/guest-init.sh"
+	qemu_cmd "$id" "$acc" "$cpu" "$d/initramfs.cpio.gz" "synfin.init=$snap/tests/kernels/guest-init.sh" \
+		${SYNFIN_KERNEL_APPEND:-}
 	printf '%q ' "${QEMU[@]}" >"$d/qemu.cmd"
 	echo >>"$d/qemu.cmd"
 	t0=$(date +%s)
