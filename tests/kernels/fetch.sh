@@ -104,12 +104,11 @@ tree_of_current() {
 fetch_one() {
 	local id=$1 pkg version krel tree tmp p deps f file size vmlinuz moddir old
 	local -a pkgs files get=()
+	if ! suite_index "$id" >/dev/null; then
+		kmsg "$id: no package index for $(kid_suite "$id") (did apt-get update fail?)"
+		return 1
+	fi
 	if ! pkg=$(newest_package "$id"); then
-		if tree=$(tree_of_current "$id"); then
-			kmsg "$id: no package index for $(kid_suite "$id"); using the cached $tree"
-			echo "$id $tree"
-			return 0
-		fi
 		kmsg "$id: no package matching $(kid_pattern "$id") in $(kid_suite "$id")"
 		return 1
 	fi
@@ -205,6 +204,14 @@ trap 'rm -rf "$work"' EXIT
 rc=0
 for id in "$@"; do
 	kid_suite "$id" >/dev/null || { kmsg "unknown kernel id '$id' (known: $KERNEL_IDS)"; rc=1; continue; }
-	fetch_one "$id" || rc=1
+	if ! fetch_one "$id"; then
+		# Offline, or the new release could not be had: the last tree fetched still serves.
+		if tree=$(tree_of_current "$id"); then
+			kmsg "$id: fetching failed; using the cached $tree"
+			echo "$id $tree"
+		else
+			rc=1
+		fi
+	fi
 done
 exit $rc
