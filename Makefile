@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # synfin: .bpf.c -> .bpf.o -> .skel.h -> ./synfin (the libbpf-bootstrap chain).
 OUTPUT := .output
+empty :=
+space := $(empty) $(empty)
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
@@ -35,7 +37,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test unit integration deps vmlinux bench run fuzz test-kernels
+.PHONY: all clean test unit integration deps vmlinux bench run fuzz test-kernels check-layers
 
 all: synfin $(OUTPUT)/tcpdrive $(OUTPUT)/storm
 
@@ -75,6 +77,21 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Iuser $< $(CORE_OBJS) -lcmocka $(JANSSON) -lm -o $@
 
+# The layers, checked: every bpf/*.bpf.h compiles on its own (it includes what it uses), and
+# no pure room reaches libbpf, the BPF side or the libbpf-side rooms, even indirectly.
+LIBBPF_ROOMS := user/loader.h user/kstate.h user/ring.h user/session.h user/kernel_features.h
+check-layers: | $(OUTPUT)
+	$(Q)for h in bpf/*.bpf.h; do \
+		echo "#include \"$$h\"" | $(CLANG) $(BPF_CFLAGS) -I. -Iinclude -Ibpf -x c \
+			-fsyntax-only - || { echo "check-layers: $$h does not compile alone" >&2; exit 1; }; \
+	done
+	$(Q)for c in $(CORE_SRCS); do \
+		bad=$$($(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(INCLUDES) -M $$c | tr ' \\' '\n\n' | \
+			grep -E '/bpf/(libbpf|bpf|btf)\.h$$|\.bpf\.h$$|\.skel\.h$$|$(subst $(space),|,$(LIBBPF_ROOMS))'); \
+		[ -z "$$bad" ] || { echo "check-layers: pure room $$c includes $$bad" >&2; exit 1; }; \
+	done
+	$(call msg,LAYERS,bpf headers stand alone; pure rooms stay off libbpf)
+
 unit: $(UNIT_TESTS)
 	$(Q)tests/unit/run.sh $(UNIT_TESTS)
 
@@ -84,6 +101,7 @@ integration: all
 # The whole suite: unit tests without root, then root integration tests.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory check-layers
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 	$(Q)$(MAKE) --no-print-directory integration
