@@ -37,7 +37,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test unit integration deps vmlinux bench run fuzz test-kernels check-layers
+.PHONY: all clean test test-host unit integration deps vmlinux bench run fuzz test-kernels check-layers
 
 all: synfin $(OUTPUT)/tcpdrive $(OUTPUT)/storm
 
@@ -98,8 +98,13 @@ unit: $(UNIT_TESTS)
 integration: all
 	$(Q)tests/integration/run.sh
 
-# The whole suite: unit tests without root, then root integration tests.
-test: deps
+# The whole suite (what CI runs): layers, unit, fuzz and integration tests on this kernel,
+# then the smoke subset on every kernel of the matrix (tests/kernels/, under qemu).
+test: test-host
+	$(Q)$(MAKE) --no-print-directory test-kernels SUITE=smoke
+
+# The same without the kernel matrix: what runs on this machine's kernel only.
+test-host: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory check-layers
 	$(Q)$(MAKE) --no-print-directory unit
