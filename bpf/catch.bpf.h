@@ -4,28 +4,28 @@
  * a tracepoint that fires while the same program runs (a softirq interrupting a task-context
  * transition) skips it and counts a recursion miss (__bpf_trace_run(), "bpf: Count the number
  * of times recursion was prevented", 9ed9e9ba2337). Each hot hook therefore has two
- * programs, attached in this order: the first notes the event it is handling, the catcher
- * runs right after it and works only when that note is not its own event, i.e. when the
- * first program was skipped. The catcher never writes the note, so an event it handled in a
- * nested run cannot make it handle the interrupted one a second time.
+ * programs. The first marks "running" on its CPU for as long as it works; the catcher,
+ * called beside it for every event, works only while that mark is set, which can only mean
+ * it interrupted the first program, which was skipped for this event. Otherwise the first
+ * program has handled or will handle the event, and the catcher returns, in whichever order
+ * the tracepoint calls them and even if another first-program run came and went meanwhile
+ * (a note of "the last event handled" is overwritten then and the event handled twice: seen
+ * on 7.2 under TCG).
+ * A miss in the instant before the mark is set or after it is cleared is not caught; it is
+ * counted as lost (the first program's misses minus the catches).
  */
 #ifndef SYNFIN_CATCH_BPF_H
 #define SYNFIN_CATCH_BPF_H
 
 #include "maps.bpf.h"
 
-struct seen {
-	__u64 a;
-	__u64 b;
-};
-
-/* The event each first program is handling on this CPU, per enum synfin_hook. */
+/* 1 while the first program of each enum synfin_hook runs on this CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SYNFIN_HOOK_MAX);
 	__type(key, __u32);
-	__type(value, struct seen);
-} seen SEC(".maps");
+	__type(value, __u32);
+} running SEC(".maps");
 
 /* Events each catcher handled in its first program's place, per enum synfin_hook. */
 struct {
@@ -35,23 +35,29 @@ struct {
 	__type(value, __u64);
 } caught SEC(".maps");
 
-static __always_inline void seen_note(__u32 hook, __u64 a, __u64 b)
+/* In a first program: returns the mark to clear with running_end() (NULL: none). */
+static __always_inline __u32 *running_begin(__u32 hook)
 {
-	struct seen *s = bpf_map_lookup_elem(&seen, &hook);
+	__u32 *r = bpf_map_lookup_elem(&running, &hook);
 
-	if (s) {
-		s->a = a;
-		s->b = b;
-	}
+	if (r)
+		*r = 1;
+	return r;
+}
+
+static __always_inline void running_end(__u32 *r)
+{
+	if (r)
+		*r = 0;
 }
 
 /* In a catcher: was the first program skipped for this event? Counts it when so. */
-static __always_inline int seen_missed(__u32 hook, __u64 a, __u64 b)
+static __always_inline int first_was_skipped(__u32 hook)
 {
-	struct seen *s = bpf_map_lookup_elem(&seen, &hook);
+	__u32 *r = bpf_map_lookup_elem(&running, &hook);
 	__u64 *n;
 
-	if (!s || (s->a == a && s->b == b))
+	if (!r || !*r)
 		return 0;
 	n = bpf_map_lookup_elem(&caught, &hook);
 	if (n)

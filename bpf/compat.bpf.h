@@ -38,11 +38,14 @@ const volatile __u64 cfg_reqsk_timer_fn = 0;
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /* One scratch copy per program that views timer objects: a program never nests with itself
- * on a CPU (the kernel skips it and counts a recursion miss), but timer_start may interrupt
- * timer_cancel, so each has its own slot. */
+ * on a CPU (the kernel skips it and counts a recursion miss), but one may interrupt another
+ * (timer_start during timer_cancel, a catcher during its first program: catch.bpf.h), so
+ * each has its own slot. */
 enum kobj_slot {
 	KOBJ_SLOT_TIMER_START = 0,
 	KOBJ_SLOT_TIMER_CANCEL = 1,
+	KOBJ_SLOT_TIMER_START_CATCH = 2,
+	KOBJ_SLOT_TIMER_CANCEL_CATCH = 3,
 	KOBJ_SLOTS,
 };
 

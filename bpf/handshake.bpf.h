@@ -242,7 +242,7 @@ static __always_inline void on_synack_retransmit(const struct request_sock *req)
 
 /* First arm of a request's rsk_timer = the SYN reached the listener (reqsk_queue_hash_req);
  * later arms come from reqsk_timer_handler after num_timeout++. */
-static __always_inline void on_request_timer_start(struct timer_list *t, __u64 now)
+static __always_inline void on_request_timer_start(struct timer_list *t, __u64 now, __u32 slot)
 {
 	const struct request_sock *req;
 	struct syn_seen seen = { .exact = 1 };
@@ -252,7 +252,7 @@ static __always_inline void on_request_timer_start(struct timer_list *t, __u64 n
 
 	req = KOBJ_VIEW(struct request_sock,
 			(void *)t - bpf_core_field_offset(struct request_sock, rsk_timer),
-			KOBJ_SLOT_TIMER_START);
+			slot);
 	if (!req || req->num_timeout)
 		return;
 	netns = view_netns(&req->__req_common);

@@ -58,8 +58,11 @@ static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(synfin_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	seen_note(SYNFIN_HOOK_SET_STATE, (__u64)sk, (__u64)oldstate << 32 | (__u32)newstate);
-	return handle_set_state(sk, oldstate, newstate);
+	__u32 *r = running_begin(SYNFIN_HOOK_SET_STATE);
+
+	handle_set_state(sk, oldstate, newstate);
+	running_end(r);
+	return 0;
 }
 
 SEC("tp_btf/tcp_retransmit_synack")
@@ -71,63 +74,66 @@ int BPF_PROG(synfin_synack_rtx, const struct sock *sk, const struct request_sock
 
 /* Fires for every kernel timer: the handler-address test comes first and is all most
  * invocations pay. An unknown address (0) matches nothing. */
-static __always_inline void handle_timer_start(struct timer_list *t)
+static __always_inline void handle_timer_start(struct timer_list *t, __u32 slot)
 {
 	__u64 fn = (__u64)t->function;
 
 	if (fn == cfg_tw_timer_fn && fn)
-		on_tw_timer_start(t, bpf_ktime_get_ns());
+		on_tw_timer_start(t, bpf_ktime_get_ns(), slot);
 	else if (fn == cfg_reqsk_timer_fn && fn)
-		on_request_timer_start(t, bpf_ktime_get_ns());
+		on_request_timer_start(t, bpf_ktime_get_ns(), slot);
 }
 
-static __always_inline void handle_timer_cancel(struct timer_list *t)
+static __always_inline void handle_timer_cancel(struct timer_list *t, __u32 slot)
 {
 	__u64 fn = (__u64)t->function;
 
 	if (fn == cfg_tw_timer_fn && fn)
-		on_tw_timer_cancel(t, bpf_ktime_get_ns());
+		on_tw_timer_cancel(t, bpf_ktime_get_ns(), slot);
 }
 
 SEC("tp_btf/timer_start")
 int BPF_PROG(synfin_timer_start, struct timer_list *t, unsigned long expires)
 {
-	seen_note(SYNFIN_HOOK_TIMER_START, (__u64)t, expires);
-	handle_timer_start(t);
+	__u32 *r = running_begin(SYNFIN_HOOK_TIMER_START);
+
+	handle_timer_start(t, KOBJ_SLOT_TIMER_START);
+	running_end(r);
 	return 0;
 }
 
 SEC("tp_btf/timer_cancel")
 int BPF_PROG(synfin_timer_cancel, struct timer_list *t)
 {
-	seen_note(SYNFIN_HOOK_TIMER_CANCEL, (__u64)t, t->expires);
-	handle_timer_cancel(t);
+	__u32 *r = running_begin(SYNFIN_HOOK_TIMER_CANCEL);
+
+	handle_timer_cancel(t, KOBJ_SLOT_TIMER_CANCEL);
+	running_end(r);
 	return 0;
 }
 
-/* The catchers (catch.bpf.h): the same work, only for events their first program missed.
- * The loader attaches them after the programs above. */
+/* The catchers (catch.bpf.h): the same work, only for events their first program missed. */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(synfin_set_state_catch, const struct sock *sk, const int oldstate, const int newstate)
 {
-	if (!seen_missed(SYNFIN_HOOK_SET_STATE, (__u64)sk, (__u64)oldstate << 32 | (__u32)newstate))
-		return 0;
-	return handle_set_state(sk, oldstate, newstate);
+	if (first_was_skipped(SYNFIN_HOOK_SET_STATE))
+		handle_set_state(sk, oldstate, newstate);
+	return 0;
 }
 
 SEC("tp_btf/timer_start")
 int BPF_PROG(synfin_timer_start_catch, struct timer_list *t, unsigned long expires)
 {
-	if (seen_missed(SYNFIN_HOOK_TIMER_START, (__u64)t, expires))
-		handle_timer_start(t);
+	if (first_was_skipped(SYNFIN_HOOK_TIMER_START))
+		handle_timer_start(t, KOBJ_SLOT_TIMER_START_CATCH);
 	return 0;
 }
 
 SEC("tp_btf/timer_cancel")
 int BPF_PROG(synfin_timer_cancel_catch, struct timer_list *t)
 {
-	if (seen_missed(SYNFIN_HOOK_TIMER_CANCEL, (__u64)t, t->expires))
-		handle_timer_cancel(t);
+	if (first_was_skipped(SYNFIN_HOOK_TIMER_CANCEL))
+		handle_timer_cancel(t, KOBJ_SLOT_TIMER_CANCEL_CATCH);
 	return 0;
 }
 

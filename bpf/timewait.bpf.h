@@ -164,9 +164,9 @@ static __always_inline void tw_emit_end(struct tw_entry *tw, __u64 key, __u8 end
 /* inet_twsk_reschedule() is cancel + start within the same call: microseconds. */
 #define TW_REARM_WINDOW_NS 1000000
 
-static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now)
+static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now, __u32 slot)
 {
-	const struct inet_timewait_sock *tw = tw_of_timer(t, KOBJ_SLOT_TIMER_START);
+	const struct inet_timewait_sock *tw = tw_of_timer(t, slot);
 	const struct sock_common *skc;
 	__u64 key = (__u64)t;
 	struct tw_entry *old, fresh = {};
@@ -226,7 +226,7 @@ static __always_inline int cancelled_by_our_connect(__u64 now)
 	return c && c->tid == (__u32)bpf_get_current_pid_tgid() && now - c->ts_ns < 10000000;
 }
 
-static __always_inline void on_tw_timer_cancel(struct timer_list *t, __u64 now)
+static __always_inline void on_tw_timer_cancel(struct timer_list *t, __u64 now, __u32 slot)
 {
 	const struct inet_timewait_sock *tw;
 	__u64 key = (__u64)t;
@@ -236,7 +236,7 @@ static __always_inline void on_tw_timer_cancel(struct timer_list *t, __u64 now)
 	e = bpf_map_lookup_elem(&timewaits, &key);
 	if (!e)
 		return;
-	tw = tw_of_timer(t, KOBJ_SLOT_TIMER_CANCEL);
+	tw = tw_of_timer(t, slot);
 	if (!tw)
 		return;
 	/* expire_timers() detaches (and traces the cancel) before it runs the handler. */
