@@ -106,14 +106,16 @@ commit=$(git -C "$repo" rev-parse HEAD 2>/dev/null)
 dirty=$(git -C "$repo" status --porcelain 2>/dev/null | head -c 1)
 
 # What the guests run is a snapshot of the clone taken now (the build, the tests, the
-# scripts; no .git, no .output but tcpdrive): every kernel tests the same build even if the
+# scripts; no .git, of .output only the programs: tcpdrive, storm, ...): every kernel tests
+# the same build even if the
 # clone is rebuilt during the matrix, and the 9p share of an unchanging tree can be cached
 # by the guest (cache=loose: without it every exec and read is a round trip to qemu, and a
 # python3 start costs seconds under TCG).
 snap=$out/snapshot
 mkdir -p "$snap/.output" &&
 	tar -C "$repo" --exclude=./.git --exclude=./.output -cf - . | tar -C "$snap" -xf - &&
-	cp -p "$repo/.output/tcpdrive" "$snap/.output/" || kdie "cannot snapshot $repo into $snap"
+	find "$repo/.output" -maxdepth 1 -type f -perm -u+x -exec cp -p {} "$snap/.output/" \; &&
+	[ -x "$snap/.output/tcpdrive" ] || kdie "cannot snapshot $repo into $snap"
 
 # ---------------------------------------------------------------- kernels
 declare -A tree
