@@ -3,16 +3,18 @@
  * Recursion catchers. The kernel runs a tracing program at most once per CPU at a time:
  * a tracepoint that fires while the same program runs (a softirq interrupting a task-context
  * transition) skips it and counts a recursion miss (__bpf_trace_run(), "bpf: Count the number
- * of times recursion was prevented", 9ed9e9ba2337). Each hot hook therefore has two
- * programs. The first marks "running" on its CPU for as long as it works; the catcher,
- * called beside it for every event, works only while that mark is set, which can only mean
- * it interrupted the first program, which was skipped for this event. Otherwise the first
- * program has handled or will handle the event, and the catcher returns, in whichever order
- * the tracepoint calls them and even if another first-program run came and went meanwhile
- * (a note of "the last event handled" is overwritten then and the event handled twice: seen
- * on 7.2 under TCG).
- * A miss in the instant before the mark is set or after it is cleared is not caught; it is
- * counted as lost (the first program's misses minus the catches).
+ * of times recursion was prevented", 9ed9e9ba2337). Each hot hook therefore has a second
+ * program, the catcher, called for every event after the first (the loader attaches the
+ * catchers in a second pass), which does the work only when the first program cannot have:
+ *   - inet_sock_set_state: the socket's own state says whether its transition was applied
+ *     (conn_state.cur_state == the transition's old state: not yet), exact whatever else ran
+ *     on the CPU meanwhile; a new server child is taken while the first program is marked
+ *     running on this CPU, i.e. when the catcher interrupted it;
+ *   - the timer hooks: while the first program is marked running.
+ * Per-CPU notes of "the last event handled" are not enough: a softirq batch that interrupts
+ * the catcher's own check overwrites them and the event is handled twice (seen on 7.2 under
+ * TCG). A miss no catcher takes (in the instants before the mark is set or after it is
+ * cleared) is counted: lost = the first program's misses minus the catches.
  */
 #ifndef SYNFIN_CATCH_BPF_H
 #define SYNFIN_CATCH_BPF_H
@@ -35,7 +37,7 @@ struct {
 	__type(value, __u64);
 } caught SEC(".maps");
 
-/* In a first program: returns the mark to clear with running_end() (NULL: none). */
+/* In a first program: marks it running; running_end() clears what this returns. */
 static __always_inline __u32 *running_begin(__u32 hook)
 {
 	__u32 *r = bpf_map_lookup_elem(&running, &hook);
@@ -51,15 +53,18 @@ static __always_inline void running_end(__u32 *r)
 		*r = 0;
 }
 
-/* In a catcher: was the first program skipped for this event? Counts it when so. */
-static __always_inline int first_was_skipped(__u32 hook)
+static __always_inline int first_running(__u32 hook)
 {
 	__u32 *r = bpf_map_lookup_elem(&running, &hook);
-	__u64 *n;
 
-	if (!r || !*r)
-		return 0;
-	n = bpf_map_lookup_elem(&caught, &hook);
+	return r && *r;
+}
+
+/* In a catcher, once it decided to take an event: counts it, returns 1. */
+static __always_inline int catch_event(__u32 hook)
+{
+	__u64 *n = bpf_map_lookup_elem(&caught, &hook);
+
 	if (n)
 		*n += 1;
 	return 1;

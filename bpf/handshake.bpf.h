@@ -10,7 +10,8 @@
 
 /* Starts tracking sk if the user's filters want it: fresh state, the cookie generated now so
  * that the timewait socket inherits it (inet_twsk_alloc). NULL when filtered or full. */
-static __always_inline struct conn_state *conn_create(const struct sock *sk, __u64 now, __u8 side)
+static __always_inline struct conn_state *conn_create(const struct sock *sk, __u64 now, __u8 side,
+						      __u8 state)
 {
 	const struct sock_common *skc = &sk->__sk_common;
 	struct conn_state *cs;
@@ -27,6 +28,7 @@ static __always_inline struct conn_state *conn_create(const struct sock *sk, __u
 	cs->start_ns = now;
 	cs->fsm.state_ns = now;
 	cs->side = side;
+	cs->cur_state = state;
 	cs->cgroup = cgroup;
 	cs->cookie = sk_cookie(sk);
 	return cs;
@@ -51,7 +53,7 @@ static __always_inline void on_listen(const struct sock *sk)
 /* CLOSE->SYN_SENT runs in connect(), before the port is chosen (sport may still be 0). */
 static __always_inline void on_connect_start(const struct sock *sk, __u64 now)
 {
-	struct conn_state *cs = conn_create(sk, now, SYNFIN_SIDE_CLIENT);
+	struct conn_state *cs = conn_create(sk, now, SYNFIN_SIDE_CLIENT, TCP_SYN_SENT);
 	struct connecting *c;
 	__u32 zero = 0;
 	__u64 id;
@@ -156,7 +158,7 @@ static __always_inline void on_server_established(const struct sock *sk, __u64 n
 
 	if (!tp)
 		return;
-	cs = conn_create(sk, now, SYNFIN_SIDE_SERVER);
+	cs = conn_create(sk, now, SYNFIN_SIDE_SERVER, TCP_ESTABLISHED);
 	if (!cs)
 		return;
 	take_owner(sk, cs);

@@ -49,7 +49,8 @@ struct conn_state {
 	__u32 pid;
 	__u8 side;
 	__u8 flags;         /* SYNFIN_F_* carried into every record of this socket */
-	__u8 pad[2];
+	__u8 cur_state;     /* the last transition applied: new state (bpf/catch.bpf.h) */
+	__u8 pad;
 	char comm[SYNFIN_COMM_LEN];
 };
 

@@ -65,6 +65,7 @@ static __always_inline void seed_full(struct tcp_sock *tp, __u64 now)
 	if (!cs)
 		return;
 	conn_fsm_seed(&cs->fsm, state, now);
+	cs->cur_state = state;
 	cs->cookie = sk_cookie(sk);
 	cs->cgroup = cgroup;
 	cs->side = seed_guess_side(skc);

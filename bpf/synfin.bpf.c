@@ -41,6 +41,7 @@ static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
 	cs = cs_lookup(sk);
 	if (!cs)
 		return 0; /* not tracked: filtered out, or opened before synfin started */
+	cs->cur_state = newstate; /* first, so a catcher sees it applied (catch.bpf.h) */
 	now = bpf_ktime_get_ns(); /* ~60 ns in a KVM guest: only for sockets we track */
 	if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT) {
 		on_client_established(sk, cs, now);
@@ -53,6 +54,27 @@ static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
 			cs_forget(sk);
 	}
 	return 0;
+}
+
+/* In the catcher: was this transition skipped by synfin_set_state? (catch.bpf.h) */
+static __always_inline int set_state_skipped(const struct sock *sk, int oldstate, int newstate)
+{
+	struct conn_state *cs;
+
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	switch (newstate) {
+	case TCP_LISTEN:
+	case TCP_SYN_SENT:
+		return 0; /* task context only (listen(), connect()): never interrupts a program */
+	case TCP_SYN_RECV:
+		return 0; /* not tracked */
+	}
+	cs = cs_lookup(sk);
+	if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV)
+		return !cs && first_running(SYNFIN_HOOK_SET_STATE) &&
+		       catch_event(SYNFIN_HOOK_SET_STATE);
+	return cs && cs->cur_state == oldstate && catch_event(SYNFIN_HOOK_SET_STATE);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -116,7 +138,7 @@ int BPF_PROG(synfin_timer_cancel, struct timer_list *t)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(synfin_set_state_catch, const struct sock *sk, const int oldstate, const int newstate)
 {
-	if (first_was_skipped(SYNFIN_HOOK_SET_STATE))
+	if (set_state_skipped(sk, oldstate, newstate))
 		handle_set_state(sk, oldstate, newstate);
 	return 0;
 }
@@ -124,7 +146,7 @@ int BPF_PROG(synfin_set_state_catch, const struct sock *sk, const int oldstate, 
 SEC("tp_btf/timer_start")
 int BPF_PROG(synfin_timer_start_catch, struct timer_list *t, unsigned long expires)
 {
-	if (first_was_skipped(SYNFIN_HOOK_TIMER_START))
+	if (first_running(SYNFIN_HOOK_TIMER_START) && catch_event(SYNFIN_HOOK_TIMER_START))
 		handle_timer_start(t, KOBJ_SLOT_TIMER_START_CATCH);
 	return 0;
 }
@@ -132,7 +154,7 @@ int BPF_PROG(synfin_timer_start_catch, struct timer_list *t, unsigned long expir
 SEC("tp_btf/timer_cancel")
 int BPF_PROG(synfin_timer_cancel_catch, struct timer_list *t)
 {
-	if (first_was_skipped(SYNFIN_HOOK_TIMER_CANCEL))
+	if (first_running(SYNFIN_HOOK_TIMER_CANCEL) && catch_event(SYNFIN_HOOK_TIMER_CANCEL))
 		handle_timer_cancel(t, KOBJ_SLOT_TIMER_CANCEL_CATCH);
 	return 0;
 }

@@ -135,19 +135,31 @@ static int attach_one(struct loader *l, struct bpf_program *p, char *err, size_t
 	return 0;
 }
 
+static bool is_catcher(const struct synfin_bpf *skel, const struct bpf_program *p)
+{
+	return p == skel->progs.synfin_set_state_catch ||
+	       p == skel->progs.synfin_timer_start_catch ||
+	       p == skel->progs.synfin_timer_cancel_catch;
+}
+
 int loader_attach(struct loader *l, const struct loader_config *c, char *err, size_t errlen)
 {
 	struct bpf_program *p;
-	int ret;
+	int ret, pass;
 
 	(void)c;
-	/* One by one, so the message names the hook the kernel refused. */
-	bpf_object__for_each_program(p, l->skel->obj) {
-		if (!bpf_program__autoload(p))
-			continue;
-		ret = attach_one(l, p, err, errlen);
-		if (ret)
-			return ret;
+	/* One by one, so the message names the hook the kernel refused. A tracepoint calls its
+	 * programs in attach order (tracepoint_probe_register() appends), and a catcher must
+	 * run after its first program, which notes the event first (bpf/catch.bpf.h): the
+	 * catchers go in the second pass. */
+	for (pass = 0; pass < 2; pass++) {
+		bpf_object__for_each_program(p, l->skel->obj) {
+			if (!bpf_program__autoload(p) || is_catcher(l->skel, p) != (pass == 1))
+				continue;
+			ret = attach_one(l, p, err, errlen);
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }

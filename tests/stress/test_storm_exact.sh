@@ -10,7 +10,11 @@
 #   - client handshakes == delta TcpActiveOpens, server handshakes == delta TcpPassiveOpens;
 #   - close records == handshakes (every connection that reached ESTABLISHED closed once);
 #   - lost == 0 (skipped runs that no catcher handled would be counted there).
-source "$(dirname "$0")/lib.sh"
+# Not yet in make test: about 1 run in 5 here ends with 20 to 70 client close records short
+# while lost is 0 and the catchers caught every miss (caught == recursion_misses in every
+# run inspected), a defect still to find (issue: reliability under stress). Run it with
+# tests/integration/run.sh ../stress/test_storm_exact.sh.
+source "$(dirname "$0")/../integration/lib.sh"
 t_setup
 require_cmd bpftool
 
@@ -30,10 +34,12 @@ log "storm: $(cat "$T_DIR/storm.json")"
 da=$(($(counter "$NS" Tcp ActiveOpens) - a0))
 dp=$(($(counter "$NS" Tcp PassiveOpens) - p0))
 # The storm's client closes first and keeps no socket: wait until the last one is gone.
-for _ in $(seq 50); do
-	[ "$(nsx "$NS" ss -tanH state connected | grep -vc TIME-WAIT)" = 0 ] && break
+for _ in $(seq 100); do
+	left=$(nsx "$NS" ss -tanH state connected | grep -vc TIME-WAIT)
+	[ "$left" = 0 ] && break
 	sleep 0.1
 done
+log "sockets left before synfin stops (not TIME-WAIT): $left $(nsx "$NS" ss -tanH state connected | grep -v TIME-WAIT | awk '{print $1}' | sort | uniq -c | tr '\n' ' ')"
 misses=$(bpftool prog show name synfin_set_state 2>/dev/null | sed -n 's/.*recursion_misses \([0-9]*\).*/\1/p')
 log "synfin_set_state recursion misses during the test (caught or lost): ${misses:-0}"
 synfin_stop
