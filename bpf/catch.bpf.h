@@ -8,8 +8,8 @@
  * catchers in a second pass), which does the work only when the first program cannot have:
  *   - inet_sock_set_state: the socket's own state says whether its transition was applied
  *     (conn_state.cur_state == the transition's old state: not yet), exact whatever else ran
- *     on the CPU meanwhile; a new server child is taken while the first program is marked
- *     running on this CPU, i.e. when the catcher interrupted it;
+ *     on the CPU meanwhile; a new server child is taken whenever it has no state yet (where
+ *     the first program already declined it, the filters decline it again);
  *   - the timer hooks: while the first program is marked running.
  * Per-CPU notes of "the last event handled" are not enough: a softirq batch that interrupts
  * the catcher's own check overwrites them and the event is handled twice (seen on 7.2 under

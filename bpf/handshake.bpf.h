@@ -149,7 +149,7 @@ static __always_inline void on_client_established(const struct sock *sk, struct 
  * before the tracepoint moved to the end of inet_csk_clone_lock(), before the child had its
  * ports and addresses: the filters and the SYN-arrival key need them (docs/kernel-notes.md,
  * "Server handshake"). */
-static __always_inline void on_server_established(const struct sock *sk, __u64 now)
+static __always_inline int on_server_established(const struct sock *sk, __u64 now)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
 	struct conn_state *cs;
@@ -157,10 +157,10 @@ static __always_inline void on_server_established(const struct sock *sk, __u64 n
 	__u64 latency_us;
 
 	if (!tp)
-		return;
+		return 0;
 	cs = conn_create(sk, now, SYNFIN_SIDE_SERVER, TCP_ESTABLISHED);
 	if (!cs)
-		return;
+		return 0;
 	take_owner(sk, cs);
 	if (take_syn_seen(sk, &syn) && syn.ts_ns <= now) {
 		cs->start_ns = syn.ts_ns;
@@ -174,6 +174,7 @@ static __always_inline void on_server_established(const struct sock *sk, __u64 n
 	}
 	gauge_add(TCP_ESTABLISHED, 1);
 	emit_handshake(sk, tp, cs, latency_us, now);
+	return 1; /* now tracked */
 }
 
 /* errno values are the kernel's (include/uapi/asm-generic/errno*.h), the same on every arch

@@ -71,9 +71,14 @@ static __always_inline int set_state_skipped(const struct sock *sk, int oldstate
 		return 0; /* not tracked */
 	}
 	cs = cs_lookup(sk);
-	if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV)
-		return !cs && first_running(SYNFIN_HOOK_SET_STATE) &&
-		       catch_event(SYNFIN_HOOK_SET_STATE);
+	if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV) {
+		/* A child has state only once tracked. Without state, take it here: where
+		 * synfin_set_state already looked, the filters say no again; a catch is
+		 * counted only when it starts tracking. Done either way. */
+		if (!cs && on_server_established(sk, bpf_ktime_get_ns()))
+			catch_event(SYNFIN_HOOK_SET_STATE);
+		return 0;
+	}
 	return cs && cs->cur_state == oldstate && catch_event(SYNFIN_HOOK_SET_STATE);
 }
 

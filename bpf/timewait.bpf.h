@@ -161,8 +161,17 @@ static __always_inline void tw_emit_end(struct tw_entry *tw, __u64 key, __u8 end
 	bpf_map_delete_elem(&timewaits, &key);
 }
 
-/* inet_twsk_reschedule() is cancel + start within the same call: microseconds. */
-#define TW_REARM_WINDOW_NS 1000000
+/* inet_twsk_reschedule() is cancel + start within the same call: microseconds on hardware,
+ * but more than 1 ms in a slow guest (TCG). The user-space sweep waits as long before it
+ * calls a cancel a kill; the same connection (cookie and ports) tells a re-arm from a new
+ * timewait socket in a reused slab. */
+#define TW_REARM_WINDOW_NS (100ULL * 1000000)
+
+static __always_inline int tw_same_conn(const struct tw_entry *old, const struct sock_common *skc)
+{
+	return old->ev.cookie == skc->skc_cookie.counter && old->ev.id.lport == skc->skc_num &&
+	       old->ev.id.rport == bpf_ntohs(skc->skc_dport);
+}
 
 static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now, __u32 slot)
 {
@@ -179,7 +188,7 @@ static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now, _
 	old = bpf_map_lookup_elem(&timewaits, &key);
 	if (old) {
 		if (old->cancel_ns && now - old->cancel_ns < TW_REARM_WINDOW_NS &&
-		    old->ev.cookie == skc->skc_cookie.counter) {
+		    tw_same_conn(old, skc)) {
 			old->cancel_ns = 0; /* re-armed: the same TIME_WAIT goes on */
 			bpf_map_delete_elem(&tw_pending, &key);
 			return;
