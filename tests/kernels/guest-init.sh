@@ -24,15 +24,6 @@ umask 022
 R=/run/synfin-results
 P9=trans=virtio,version=9p2000.L,msize=512000
 
-# synfin.trace=1 on the kernel command line (SYNFIN_KERNEL_APPEND) traces this script on
-# the console, each command with the guest's uptime.
-case " $(cat /proc/cmdline 2>/dev/null) " in
-*" synfin.trace=1 "*)
-	PS4='+ [$(read -r u _ </proc/uptime; echo "$u")] '
-	set -x
-	;;
-esac
-
 say() {
 	local up
 	read -r up _ </proc/uptime
@@ -56,6 +47,14 @@ die() {
 m() { mount "$@" || die "mount $*"; }
 
 m -t proc proc /proc
+# synfin.trace=1 on the kernel command line (SYNFIN_KERNEL_APPEND) traces this script on
+# the console, each command with the guest's uptime.
+case " $(cat /proc/cmdline 2>/dev/null) " in
+*" synfin.trace=1 "*)
+	PS4='+ [$(read -r u _ </proc/uptime; echo "$u")] '
+	set -x
+	;;
+esac
 m -t sysfs sysfs /sys
 m -t devtmpfs devtmpfs /dev
 # What udev or systemd would add to devtmpfs: bash's process substitution needs /dev/fd.
