@@ -73,6 +73,16 @@ $(OUTPUT)/storm: tests/bench/storm.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -pthread $< -o $@
 
+# make bench's floor: empty programs on synfin's attachments (tests/bench/floor.bpf.c).
+$(OUTPUT)/bpf/floor.bpf.o: tests/bench/floor.bpf.c vmlinux.h | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(@:.o=.d) -MT $@ -I. -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(OUTPUT)/floor: tests/bench/floor.c $(OUTPUT)/floor.skel.h | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT) $< $(LIBS) -o $@
+
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Iuser $< $(CORE_OBJS) -lcmocka $(JANSSON) -lm -o $@
@@ -118,7 +128,7 @@ test-host: deps
 # The peers it compares against are only installed for the benchmark, not for the tests.
 bench: deps
 	$(Q)SYNFIN_EXTRA_PACKAGES="libbpf-tools bpftrace curl" scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/storm
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/storm $(OUTPUT)/floor
 	$(Q)tests/bench/run.sh
 
 # The kernel matrix: Debian's stock kernels (5.10, 6.1, 6.12, sid) booted one at a time under

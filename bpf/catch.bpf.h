@@ -2,14 +2,19 @@
 /*
  * Recursion catchers. The kernel runs a tracing program at most once per CPU at a time:
  * a tracepoint that fires while the same program runs (a softirq interrupting a task-context
- * transition) skips it and counts a recursion miss (__bpf_trace_run(), "bpf: Count the number
- * of times recursion was prevented", 9ed9e9ba2337). Each hot hook therefore has a second
+ * transition, or, on kernels whose tracepoints leave preemption on, another task after a
+ * preemption: a46023d5616e) skips it and counts a recursion miss (__bpf_trace_run(), "bpf:
+ * Count the number of times recursion was prevented", 9ed9e9ba2337). Migration stays off in
+ * either case, so per-CPU scratch private to one program is still safe: only one run of each
+ * program is live on a CPU at a time. Each hot hook therefore has a second
  * program, the catcher, called for every event after the first (the loader attaches the
  * catchers in a second pass), which does the work only when the first program cannot have:
  *   - inet_sock_set_state: the socket's own state says whether its transition was applied
  *     (conn_state.cur_state == the transition's old state: not yet), exact whatever else ran
  *     on the CPU meanwhile; a new server child is taken whenever it has no state yet (where
- *     the first program already declined it, the filters decline it again);
+ *     the first program already declined it, the filters decline it again); listen() and
+ *     connect() are taken when the listener has no owner yet or the socket is not in
+ *     SYN_SENT by synfin's account;
  *   - the timer hooks: while the first program is marked running.
  * Per-CPU notes of "the last event handled" are not enough: a softirq batch that interrupts
  * the catcher's own check overwrites them and the event is handled twice (seen on 7.2 under

@@ -34,24 +34,33 @@ static __always_inline struct conn_state *conn_create(const struct sock *sk, __u
 	return cs;
 }
 
-/* CLOSE->LISTEN runs in listen(): remember who listens, for every child it will accept. */
-static __always_inline void on_listen(const struct sock *sk)
+/* CLOSE->LISTEN runs in listen(): remember who listens, for every child it will accept.
+ * Returns 1 when the owner was recorded. */
+static __always_inline int on_listen(const struct sock *sk)
 {
 	struct owner *o;
 
 	if (!cfg_sk_storage)
-		return; /* nothing to clone into the children: server pid/comm stay unknown */
+		return 0; /* nothing to clone into the children: server pid/comm stay unknown */
 	o = bpf_sk_storage_get(&owners, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!o) {
 		count_drop(SYNFIN_DROP_STORAGE);
-		return;
+		return 0;
 	}
 	o->pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	return 1;
 }
 
-/* CLOSE->SYN_SENT runs in connect(), before the port is chosen (sport may still be 0). */
-static __always_inline void on_connect_start(const struct sock *sk, __u64 now)
+/* Has listen() recorded an owner for sk yet? (the catcher's test, catch.bpf.h) */
+static __always_inline int listen_owner_known(const struct sock *sk)
+{
+	return cfg_sk_storage && bpf_sk_storage_get(&owners, (void *)sk, 0, 0);
+}
+
+/* CLOSE->SYN_SENT runs in connect(), before the port is chosen (sport may still be 0).
+ * Returns 1 when sk is now tracked. */
+static __always_inline int on_connect_start(const struct sock *sk, __u64 now)
 {
 	struct conn_state *cs = conn_create(sk, now, SYNFIN_SIDE_CLIENT, TCP_SYN_SENT);
 	struct connecting *c;
@@ -59,7 +68,7 @@ static __always_inline void on_connect_start(const struct sock *sk, __u64 now)
 	__u64 id;
 
 	if (!cs)
-		return;
+		return 0;
 	id = bpf_get_current_pid_tgid();
 	cs->pid = id >> 32;
 	bpf_get_current_comm(cs->comm, sizeof(cs->comm));
@@ -69,6 +78,7 @@ static __always_inline void on_connect_start(const struct sock *sk, __u64 now)
 		c->ts_ns = now;
 		c->tid = (__u32)id;
 	}
+	return 1;
 }
 
 /* The request's first SYN arrival, moved from the syns map into the child's state. Looked up

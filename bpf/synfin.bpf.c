@@ -63,10 +63,22 @@ static __always_inline int set_state_skipped(const struct sock *sk, int oldstate
 
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
+	/* listen() and connect() run in task context, which an interrupt never hands a
+	 * transition of its own; but where tracepoints leave preemption on (a46023d5616e,
+	 * "tracing: Guard __DECLARE_TRACE() use of __DO_TRACE_CALL() with SRCU-fast"), a task
+	 * preempted inside synfin_set_state makes the next task's listen() or connect() on
+	 * that CPU a miss too. Both are taken here when their mark is missing. */
 	switch (newstate) {
 	case TCP_LISTEN:
+		if (!listen_owner_known(sk) && on_listen(sk))
+			catch_event(SYNFIN_HOOK_SET_STATE);
+		return 0;
 	case TCP_SYN_SENT:
-		return 0; /* task context only (listen(), connect()): never interrupts a program */
+		cs = cs_lookup(sk);
+		if ((!cs || cs->cur_state != TCP_SYN_SENT) &&
+		    on_connect_start(sk, bpf_ktime_get_ns()))
+			catch_event(SYNFIN_HOOK_SET_STATE);
+		return 0;
 	case TCP_SYN_RECV:
 		return 0; /* not tracked */
 	}
