@@ -19,7 +19,10 @@
  * Per-CPU notes of "the last event handled" are not enough: a softirq batch that interrupts
  * the catcher's own check overwrites them and the event is handled twice (seen on 7.2 under
  * TCG). A miss no catcher takes (in the instants before the mark is set or after it is
- * cleared) is counted: lost = the first program's misses minus the catches.
+ * cleared) is counted: lost = the first program's misses minus the catches. The mark is set
+ * before preemption is disabled and cleared after it is enabled again: bpf_preempt_enable()
+ * is where a task is most likely preempted (need_resched), with the kernel still counting
+ * the program as active on its CPU.
  */
 #ifndef SYNFIN_CATCH_BPF_H
 #define SYNFIN_CATCH_BPF_H

@@ -27,6 +27,15 @@ const volatile __u8 cfg_socket_cookie = 1;
  * 6.2. Without it, the objects behind a timer are copied with bpf_probe_read_kernel(). */
 const volatile __u8 cfg_rdonly_cast = 1;
 
+/* bpf_preempt_disable()/bpf_preempt_enable(): fc7566ad0a82 ("bpf: Introduce
+ * bpf_preempt_[disable,enable] kfuncs"), 6.10. Needed since a46023d5616e ("tracing: Guard
+ * __DECLARE_TRACE() use of __DO_TRACE_CALL() with SRCU-fast") runs tracepoint probes with
+ * preemption as the caller left it (BPF disables only migration): a task preempted inside a
+ * synfin program makes every other task's event on that CPU a recursion miss until it runs
+ * again (catch.bpf.h). Before that commit tracepoints disable preemption themselves, so
+ * without the kfuncs nothing is lost. */
+const volatile __u8 cfg_preempt_kfuncs = 1;
+
 /* Addresses of the two timer handlers synfin follows, found by user/calibrate.c (or from
  * /proc/kallsyms); 0 = unknown, and the timer hooks then match nothing. */
 const volatile __u64 cfg_tw_timer_fn = 0;
@@ -36,6 +45,22 @@ const volatile __u64 cfg_reqsk_timer_fn = 0;
  * accepts in code it prunes (a5d827275241, "bpf: Be conservative while processing invalid
  * kfunc calls", 5.16; kernels before kfunc support never look at pruned code). */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+extern void bpf_preempt_disable(void) __ksym __weak;
+extern void bpf_preempt_enable(void) __ksym __weak;
+
+/* Around the body of every program that can run in task context (compat: cfg_preempt_kfuncs).
+ * What stays preemptible is the kernel's dispatch around the program: a few instructions. */
+static __always_inline void no_preempt_begin(void)
+{
+	if (cfg_preempt_kfuncs)
+		bpf_preempt_disable();
+}
+
+static __always_inline void no_preempt_end(void)
+{
+	if (cfg_preempt_kfuncs)
+		bpf_preempt_enable();
+}
 
 /* One scratch copy per program that views timer objects: a program never nests with itself
  * on a CPU (the kernel skips it and counts a recursion miss), but one may interrupt another

@@ -13,6 +13,8 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+extern void bpf_preempt_disable(void) __ksym __weak;
+extern void bpf_preempt_enable(void) __ksym __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -45,6 +47,15 @@ int BPF_PROG(probe_rdonly_cast, struct timer_list *t)
 	const struct timer_list *v = bpf_rdonly_cast(t, bpf_core_type_id_kernel(struct timer_list));
 
 	probe_sink = v ? (__u64)v->function : 0;
+	return 0;
+}
+
+SEC("tp_btf/timer_start")
+int BPF_PROG(probe_preempt_kfuncs, struct timer_list *t)
+{
+	bpf_preempt_disable();
+	probe_sink = (__u64)t->function;
+	bpf_preempt_enable();
 	return 0;
 }
 

@@ -97,9 +97,11 @@ static __always_inline int set_state_skipped(const struct sock *sk, int oldstate
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(synfin_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	__u32 *r = running_begin(SYNFIN_HOOK_SET_STATE);
+	__u32 *r = running_begin(SYNFIN_HOOK_SET_STATE); /* first and last: catch.bpf.h */
 
+	no_preempt_begin();
 	handle_set_state(sk, oldstate, newstate);
+	no_preempt_end();
 	running_end(r);
 	return 0;
 }
@@ -134,9 +136,11 @@ static __always_inline void handle_timer_cancel(struct timer_list *t, __u32 slot
 SEC("tp_btf/timer_start")
 int BPF_PROG(synfin_timer_start, struct timer_list *t, unsigned long expires)
 {
-	__u32 *r = running_begin(SYNFIN_HOOK_TIMER_START);
+	__u32 *r = running_begin(SYNFIN_HOOK_TIMER_START); /* first and last: catch.bpf.h */
 
+	no_preempt_begin();
 	handle_timer_start(t, KOBJ_SLOT_TIMER_START);
+	no_preempt_end();
 	running_end(r);
 	return 0;
 }
@@ -144,9 +148,11 @@ int BPF_PROG(synfin_timer_start, struct timer_list *t, unsigned long expires)
 SEC("tp_btf/timer_cancel")
 int BPF_PROG(synfin_timer_cancel, struct timer_list *t)
 {
-	__u32 *r = running_begin(SYNFIN_HOOK_TIMER_CANCEL);
+	__u32 *r = running_begin(SYNFIN_HOOK_TIMER_CANCEL); /* first and last: catch.bpf.h */
 
+	no_preempt_begin();
 	handle_timer_cancel(t, KOBJ_SLOT_TIMER_CANCEL);
+	no_preempt_end();
 	running_end(r);
 	return 0;
 }
@@ -155,24 +161,30 @@ int BPF_PROG(synfin_timer_cancel, struct timer_list *t)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(synfin_set_state_catch, const struct sock *sk, const int oldstate, const int newstate)
 {
+	no_preempt_begin();
 	if (set_state_skipped(sk, oldstate, newstate))
 		handle_set_state(sk, oldstate, newstate);
+	no_preempt_end();
 	return 0;
 }
 
 SEC("tp_btf/timer_start")
 int BPF_PROG(synfin_timer_start_catch, struct timer_list *t, unsigned long expires)
 {
+	no_preempt_begin();
 	if (first_running(SYNFIN_HOOK_TIMER_START) && catch_event(SYNFIN_HOOK_TIMER_START))
 		handle_timer_start(t, KOBJ_SLOT_TIMER_START_CATCH);
+	no_preempt_end();
 	return 0;
 }
 
 SEC("tp_btf/timer_cancel")
 int BPF_PROG(synfin_timer_cancel_catch, struct timer_list *t)
 {
+	no_preempt_begin();
 	if (first_running(SYNFIN_HOOK_TIMER_CANCEL) && catch_event(SYNFIN_HOOK_TIMER_CANCEL))
 		handle_timer_cancel(t, KOBJ_SLOT_TIMER_CANCEL_CATCH);
+	no_preempt_end();
 	return 0;
 }
 

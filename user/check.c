@@ -183,6 +183,11 @@ static void check_features(struct report *r, const struct features *f, bool load
 		snprintf(it->detail, sizeof(it->detail),
 			 "no bpf_rdonly_cast kfunc: objects are copied (bpf_probe_read_kernel)");
 
+	it = add(r, "preempt_kfuncs", yes_no(f->preempt_kfuncs), "programs run unpreempted");
+	if (!f->preempt_kfuncs)
+		snprintf(it->detail, sizeof(it->detail),
+			 "no bpf_preempt_disable kfunc: fine where tracepoints disable preemption");
+
 	it = add(r, "recursion_misses", yes_no(f->recursion_misses),
 		 "skipped program runs counted as lost");
 	if (!f->recursion_misses)

@@ -141,7 +141,7 @@ static void from_kallsyms(struct features *f)
 	}
 }
 
-/* SYNFIN_DISABLE_FEATURES=sk_storage,socket_cookie,rdonly_cast,calibration: the fallbacks
+/* SYNFIN_DISABLE_FEATURES=sk_storage,socket_cookie,rdonly_cast,preempt_kfuncs,calibration: the fallbacks
  * older kernels take, run on this one. For tests (every variant meets the verifier and the
  * integration tests on the newest kernel too), never needed in production. */
 static bool disabled(const char *name)
@@ -172,6 +172,7 @@ int features_probe(struct features *f, char *err, size_t errlen)
 	f->sk_storage = !disabled("sk_storage") && probe_loads("probe_sk_storage");
 	f->socket_cookie = !disabled("socket_cookie") && probe_loads("probe_socket_cookie");
 	f->rdonly_cast = !disabled("rdonly_cast") && probe_loads("probe_rdonly_cast");
+	f->preempt_kfuncs = !disabled("preempt_kfuncs") && probe_loads("probe_preempt_kfuncs");
 	if (disabled("calibration")) {
 		snprintf(f->handlers_why, sizeof(f->handlers_why), "calibration disabled");
 		ret = -ECANCELED;

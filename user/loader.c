@@ -60,6 +60,7 @@ static int apply_features(struct synfin_bpf *skel, const struct features *f, boo
 	skel->rodata->cfg_sk_storage = f->sk_storage;
 	skel->rodata->cfg_socket_cookie = f->socket_cookie;
 	skel->rodata->cfg_rdonly_cast = f->rdonly_cast;
+	skel->rodata->cfg_preempt_kfuncs = f->preempt_kfuncs;
 	skel->rodata->cfg_tw_timer_fn = f->tw_timer_fn;
 	skel->rodata->cfg_reqsk_timer_fn = f->reqsk_timer_fn;
 	/* The fallback hash is only needed where SK_STORAGE is not usable. */
