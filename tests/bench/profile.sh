@@ -58,7 +58,7 @@ if [[ ${obs[0]} != none ]]; then
 	grep -qs 'synfin: ready' "$tmpd/obs.err" || die "observer not ready in 30 s"
 fi
 ip netns exec "$ns" "$storm" --duration 2 >/dev/null || die "storm warm-up failed"
-perf record -q -a -g -o "$tmpd/perf.data" -- \
+perf record -q -a -o "$tmpd/perf.data" -- \
 	ip netns exec "$ns" "$storm" --duration "$duration" >"$tmpd/storm.json" 2>"$tmpd/perf.err" ||
 	die "perf record failed: $(tail -n1 "$tmpd/perf.err")"
 echo "storm: $(jq -r '"\(.conn_per_s | floor) conn/s"' "$tmpd/storm.json" 2>/dev/null)"

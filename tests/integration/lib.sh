@@ -316,8 +316,9 @@ synfin_stop() {
 	if [ "$SYNFIN_FILTERED" = 1 ]; then
 		check_eq "synfin lost no events (summary .events.lost)" 0 "$lost"
 	elif [ "${lost:-0}" != 0 ]; then
-		log "warning: synfin lost $lost events machine-wide (ring buffer full: other load" \
-			"on this host); counts below fail if any of them were this test's"
+		log "warning: synfin lost $lost events machine-wide (a ring buffer filled by other" \
+			"load, or program runs the kernel skipped, whose events may be anyone's);" \
+			"counts below fail if any of them were this test's"
 	fi
 }
 
