@@ -161,6 +161,9 @@ int BPF_PROG(synfin_timer_cancel, struct timer_list *t)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(synfin_set_state_catch, const struct sock *sk, const int oldstate, const int newstate)
 {
+	/* The mark first: it is all the catcher costs for the events its first program ran. */
+	if (!first_running(SYNFIN_HOOK_SET_STATE))
+		return 0;
 	no_preempt_begin();
 	if (set_state_skipped(sk, oldstate, newstate))
 		handle_set_state(sk, oldstate, newstate);
