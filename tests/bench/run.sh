@@ -40,7 +40,9 @@ SYNFIN_SERVE_ARGS (default: --listen on a free-ish 127.0.0.1 port, scraped for e
 counts; with your own --listen set SYNFIN_SERVE_PORT to scrape it), READY_TIMEOUT (s to wait for an observer, default 30),
 BPF_STATS=0 (leave kernel.bpf_stats_enabled alone: no BPF run-time columns),
 TW_BUCKETS (net.ipv4.tcp_max_tw_buckets inside the storm's netns; default: the netns default),
-TCPSTATES and TCPLIFE (the peers' binaries; default: found with 'dpkg -L libbpf-tools').
+TCPSTATES and TCPLIFE (the peers' binaries; default: found with 'dpkg -L libbpf-tools'),
+SYNFIN_KERNEL_CACHE (the directory of guest.lock, shared with the kernel matrix; default
+/var/cache/synfin-kernels).
 Exit status: 0 ok, 1 failure, 2 usage.
 EOF
 }
@@ -116,9 +118,23 @@ done
 [[ ,$configs, == *,baseline,* ]] || usage_err "--configs must include baseline (ratios need it)"
 
 ((EUID == 0)) || die "must run as root (network namespace, BPF, sysctl): try 'sudo make bench'"
-for tool in ip jq awk; do
+for tool in ip jq awk flock; do
 	command -v "$tool" >/dev/null || die "'$tool' not found: run 'make deps'"
 done
+
+# ---------------------------------------------------------------------------------------
+# One at a time: no kernel-matrix guest (qemu takes both cores) and no other bench beside
+# this one. tests/kernels/run.sh takes the same lock the same way (flock on guest.lock in
+# its cache directory); the lock is held until this script and its children are gone.
+
+lockdir=${SYNFIN_KERNEL_CACHE:-/var/cache/synfin-kernels}
+mkdir -p "$lockdir" || die "cannot create $lockdir (for its guest.lock)"
+exec 9>"$lockdir/guest.lock" || die "cannot open $lockdir/guest.lock"
+if ! flock -n 9; then
+	note "waiting for $lockdir/guest.lock: a kernel-matrix guest or another bench holds it"
+	flock 9 || die "cannot lock $lockdir/guest.lock"
+	note "got $lockdir/guest.lock"
+fi
 
 # ---------------------------------------------------------------------------------------
 # Setup: temp dir, storm binary, tracefs, BPF run-time stats, netns; undone by the trap.
