@@ -781,8 +781,8 @@ run_one() {
 		else
 			if [[ -n $obs_pid ]] && kill -0 "$obs_pid" 2>/dev/null; then
 				reason="its command did not finish within $((dur + 120)) s"
-				: >"$h/release"
-				stop_observer
+				kill_run_cgroup "$obs_pid"
+				finish_run "$h"
 				st=$obs_status
 			else
 				wait "$obs_pid" 2>/dev/null
