@@ -215,7 +215,7 @@ fi
 # Setup: temp dir, storm binary, tracefs, BPF run-time stats, netns; undone by the trap.
 
 tmpd=$(mktemp -d /tmp/synfin-bench.XXXXXX) || die "cannot create a temp dir"
-ns="synfin-bench-$$-$RANDOM"
+ns=
 ns_made=0
 obs_pid=
 obs_config=
@@ -302,13 +302,24 @@ else
 fi
 notes+=("lost: summed over every round, profile included; cpu ms/kop: observer CPU per 1000 ops, an op being a connection (storm), a transaction (rr) or a MB received (bulk)")
 
-ip netns add "$ns" || die "cannot create network namespace $ns"
-ns_made=1
-ip -n "$ns" link set lo up || die "cannot bring up lo in $ns"
-if [[ -n ${TW_BUCKETS:-} ]]; then
-	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_max_tw_buckets="$TW_BUCKETS" >/dev/null ||
-		die "cannot set net.ipv4.tcp_max_tw_buckets in $ns"
-fi
+# A fresh network namespace for workload $1, the previous one deleted: the storm leaves tens
+# of thousands of TIME_WAIT sockets behind for 60 s, and their ends would be work for the
+# observers of the next workload (synfin seeds the sockets it finds and records how their
+# TIME_WAIT ends). Deleting the namespace purges them, before the next warm-up.
+new_netns() {
+	if ((ns_made)); then
+		ip netns del "$ns" || die "cannot delete network namespace $ns"
+		ns_made=0
+	fi
+	ns="synfin-bench-$$-$1"
+	ip netns add "$ns" || die "cannot create network namespace $ns"
+	ns_made=1
+	ip -n "$ns" link set lo up || die "cannot bring up lo in $ns"
+	if [[ -n ${TW_BUCKETS:-} ]]; then
+		ip netns exec "$ns" sysctl -qw net.ipv4.tcp_max_tw_buckets="$TW_BUCKETS" >/dev/null ||
+			die "cannot set net.ipv4.tcp_max_tw_buckets in $ns"
+	fi
+}
 
 clk_tck=$(getconf CLK_TCK)
 serve_port=$((20000 + $$ % 20000)) # synfin serve's /metrics, unless SYNFIN_SERVE_ARGS says
@@ -894,6 +905,7 @@ for w in "${wls[@]}"; do
 	IFS=, read -ra cl <<<"$(wl_configs "$w")"
 	d=$(wl_duration "$w")
 	nr=$(wl_reps "$w")
+	new_netns "$w"
 	set_wl_cmd "$w" "$d"
 	wmeta+=("$(jq -nc --arg w "$w" --arg u "${wl_unit[$w]}" --arg op "${wl_op[$w]}" \
 		--argjson reps "$nr" --argjson d "$d" --arg cl "${cl[*]}" \
@@ -1067,7 +1079,7 @@ jq -r '
 		"\(.median | rate($u)) [\(.min | rate($u))-\(.max | rate($u))] \($u)" end;
 	"synfin bench \(.date): \(.machine.cpus) x \(.machine.cpu), kernel \(.machine.kernel)",
 	(.workloads[] | "\(.workload): \(.reps) x \(.duration_s) s of " +
-	 "\(.command | gsub("(?<a>^| )/[^ ]*/"; "\(.a)") | gsub("synfin-bench-[0-9-]+"; "NS"))"),
+	 "\(.command | gsub("(?<a>^| )/[^ ]*/"; "\(.a)") | gsub("synfin-bench-[^ ]+"; "NS"))"),
 	"",
 	(["workload", "config", "rate median [min-max]", "ratio", "cpu ms/kop", "rss MiB",
 	  "events/conn", "lost", "bpf ns/run", "bpf ns/op"] | @tsv),
