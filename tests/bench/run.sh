@@ -1125,7 +1125,9 @@ jq -r 'if [.workloads[].configs[].summary.runs_not_alone? // 0] | add > 0 then
 	"note: *: a load generator or guest not ours ran beside some of its runs" else empty end' "$out"
 echo
 jq -r '
-	def v: if type == "number" then (. * 1000 | round / 1000 | tostring) else "-" end;
+	# 4 decimals: a ratio of 0.9698 must not print as the 0.97 it missed
+	def v: if type != "number" then "-" elif fabs < 10 then (. * 10000 | round / 10000 | tostring)
+	       else (round | tostring) end;
 	"targets:",
 	(.targets | to_entries[] | .value |
 	 "  \(if .met == null then "n/a    " elif .met then "met    " else "NOT met" end)  " +
