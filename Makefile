@@ -122,11 +122,14 @@ test-host: deps
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 	$(Q)$(MAKE) --no-print-directory integration
 
-# The peers it compares against are only installed for the benchmark, not for the tests.
+# The peers it compares against, and iperf3 for the bulk workloads, are only installed for
+# the benchmark, not for the tests. Every workload by default (WORKLOAD=storm,rr,... for
+# fewer); tests/bench/run.sh --help for the rest (QUICK=1: a smoke run).
+WORKLOAD ?= all
 bench: deps
-	$(Q)SYNFIN_EXTRA_PACKAGES="libbpf-tools bpftrace curl" scripts/deps.sh
+	$(Q)SYNFIN_EXTRA_PACKAGES="libbpf-tools bpftrace curl iperf3" scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/storm $(OUTPUT)/floor
-	$(Q)tests/bench/run.sh
+	$(Q)WORKLOAD="$(WORKLOAD)" tests/bench/run.sh
 
 # The kernel matrix: Debian's stock kernels (5.10, 6.1, 6.12, sid) booted one at a time under
 # qemu, with synfin check and the integration tests run inside each (tests/kernels/run.sh).

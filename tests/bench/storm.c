@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * storm: a TCP connection-storm generator for synfin's benchmark (issue 6).
+ * storm: a TCP connection-storm generator for synfin's benchmark (issues 6 and 14).
  *
  * A listener on 127.0.0.1 (one SO_REUSEPORT socket and epoll loop per accept thread) and N
  * client threads that each run full connect / optional request+response / close cycles,
  * with blocking sockets, until the duration is over. Meant to run inside a network
  * namespace of its own (`ip netns exec`), where it owns the loopback device.
+ *
+ * With --persistent it is a request/response benchmark instead: each client thread opens one
+ * connection and does back-to-back transactions on it (send REQUEST bytes, receive as many
+ * back) until the duration is over, then closes it; a connection that fails is replaced.
+ * The data phase, not the handshake, is what it loads.
  *
  * Ephemeral ports and TIME_WAIT must not cap the rate: every client binds its source to
  * 127.0.0.X (X rotating over --addrs addresses) with IP_BIND_ADDRESS_NO_PORT, so the port
@@ -40,6 +45,7 @@
 #define MAX_THREADS 256
 #define MAX_ADDRS 250	  /* 127.0.0.2 .. 127.0.0.251 */
 #define MAX_REQUEST 65536 /* "small": one loopback write, well under the socket buffers */
+#define PERSISTENT_REQUEST 100 /* --persistent's request size when --request is 0 */
 #define MAX_DURATION_S 86400.0
 #define LISTEN_BACKLOG 4096 /* the netns default net.core.somaxconn caps it anyway */
 #define IO_TIMEOUT_MS 2000  /* a client stuck longer than this counts a failure */
@@ -65,12 +71,14 @@ struct config {
 	unsigned int request_bytes;
 	enum close_first close_first;
 	unsigned int port;
+	int persistent;
 };
 
 struct client {
 	pthread_t tid;
 	unsigned int idx;
-	unsigned long long done;
+	unsigned long long done;	 /* connections fully cycled; --persistent: opened */
+	unsigned long long transactions; /* request/response pairs completed */
 	unsigned long long failed;
 	unsigned long long paused; /* times it waited for the server to catch up */
 	int first_err;		   /* errno of the first failure, 0 if none */
@@ -105,6 +113,7 @@ static struct config cfg = {
     .request_bytes = 0,
     .close_first = CLOSE_CLIENT,
     .port = 0,
+    .persistent = 0,
 };
 
 static atomic_int stop_clients;
@@ -168,8 +177,11 @@ static void usage(FILE *f)
 	    "                           (default client)\n"
 	    "  -n, --addrs N            client source addresses 127.0.0.2.., 1..%d (default 64)\n"
 	    "  -p, --port PORT          listener port on 127.0.0.1, 0 = any free (default 0)\n"
+	    "  -P, --persistent         request/response on one connection per client thread\n"
+	    "                           instead of a connection per cycle; --request 0 means %d\n"
+	    "                           here, and the client closes (--close-first client)\n"
 	    "  -h, --help               this text\n",
-	    MAX_THREADS, MAX_THREADS, MAX_REQUEST, MAX_ADDRS);
+	    MAX_THREADS, MAX_THREADS, MAX_REQUEST, MAX_ADDRS, PERSISTENT_REQUEST);
 }
 
 static const char *opt_name(const struct option *opts, int val)
@@ -209,12 +221,11 @@ static int io_full(int fd, char *buf, size_t len, int do_write)
 	return 0;
 }
 
-/* One connection from start to close; 0 when the whole cycle succeeded. */
-static int client_cycle(struct client *c, const struct sockaddr_in *src, char *buf)
+/* A connected client socket bound to src, or -1 (the failure counted). */
+static int client_open(struct client *c, const struct sockaddr_in *src)
 {
 	struct timeval tv = {IO_TIMEOUT_MS / 1000, (IO_TIMEOUT_MS % 1000) * 1000};
-	int one = 1, fd, err;
-	char eof;
+	int one = 1, fd;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -236,18 +247,43 @@ static int client_cycle(struct client *c, const struct sockaddr_in *src, char *b
 		goto out_fail;
 	}
 	atomic_fetch_add_explicit(&pending, 1, memory_order_relaxed);
-	if (cfg.request_bytes) {
-		err = io_full(fd, buf, cfg.request_bytes, 1);
-		if (err) {
-			fail_once(c, "send", -err);
-			goto out_fail;
-		}
-		err = io_full(fd, buf, cfg.request_bytes, 0);
-		if (err) {
-			fail_once(c, "recv", -err);
-			goto out_fail;
-		}
+	return fd;
+
+out_fail:
+	close(fd);
+	return -1;
+}
+
+/* One request and its response; 0 when both went through whole. */
+static int client_transact(struct client *c, int fd, char *buf)
+{
+	int err;
+
+	err = io_full(fd, buf, cfg.request_bytes, 1);
+	if (err) {
+		fail_once(c, "send", -err);
+		return -1;
 	}
+	err = io_full(fd, buf, cfg.request_bytes, 0);
+	if (err) {
+		fail_once(c, "recv", -err);
+		return -1;
+	}
+	c->transactions++;
+	return 0;
+}
+
+/* One connection from start to close; 0 when the whole cycle succeeded. */
+static int client_cycle(struct client *c, const struct sockaddr_in *src, char *buf)
+{
+	char eof;
+	int fd;
+
+	fd = client_open(c, src);
+	if (fd < 0)
+		return -1;
+	if (cfg.request_bytes && client_transact(c, fd, buf))
+		goto out_fail;
 	if (cfg.close_first == CLOSE_SERVER) {
 		/* Wait for the server's FIN so that it, not us, ends up in TIME_WAIT. */
 		for (;;) {
@@ -267,6 +303,26 @@ static int client_cycle(struct client *c, const struct sockaddr_in *src, char *b
 out_fail:
 	close(fd);
 	return -1;
+}
+
+/* --persistent: one connection, transactions back to back until the stop; 0 when it ended
+ * by the stop, not by a failure. */
+static int client_session(struct client *c, const struct sockaddr_in *src, char *buf)
+{
+	int fd, ret = 0;
+
+	fd = client_open(c, src);
+	if (fd < 0)
+		return -1;
+	c->done++;
+	while (!atomic_load_explicit(&stop_clients, memory_order_relaxed)) {
+		if (client_transact(c, fd, buf)) {
+			ret = -1;
+			break;
+		}
+	}
+	close(fd);
+	return ret;
 }
 
 static void *client_main(void *arg)
@@ -294,7 +350,11 @@ static void *client_main(void *arg)
 		src.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1 + a);
 		if (++a == cfg.addrs)
 			a = 0;
-		if (client_cycle(c, &src, buf) == 0) {
+		if (cfg.persistent) {
+			/* A failed connection is replaced, but not in a tight loop. */
+			if (client_session(c, &src, buf))
+				usleep(1000);
+		} else if (client_cycle(c, &src, buf) == 0) {
 			c->done++;
 		} else if (c->failed > 0 && (c->failed & 1023) == 0) {
 			/* Persistent failure (e.g. no ports): do not spin a core on it. */
@@ -330,8 +390,9 @@ static void srv_readable(struct server *s, int fd, char *buf)
 			return;
 		}
 		if (n == 0) {
-			/* Peer closed: normal end for close-first=client, early EOF otherwise. */
-			if (sc->state != SRV_WAIT_EOF)
+			/* Peer closed: normal end for close-first=client, early EOF otherwise;
+			 * with --persistent, normal between two requests. */
+			if (sc->state != SRV_WAIT_EOF && !(cfg.persistent && sc->got == 0))
 				s->failed++;
 			srv_close(s, fd);
 			return;
@@ -351,6 +412,10 @@ static void srv_readable(struct server *s, int fd, char *buf)
 			s->failed++;
 			srv_close(s, fd);
 			return;
+		}
+		if (cfg.persistent) {
+			sc->got = 0; /* the next request on the same connection */
+			continue;
 		}
 		if (cfg.close_first == CLOSE_SERVER) {
 			srv_close(s, fd);
@@ -476,10 +541,12 @@ int main(int argc, char **argv)
 	    {"close-first", required_argument, NULL, 'c'},
 	    {"addrs", required_argument, NULL, 'n'},
 	    {"port", required_argument, NULL, 'p'},
+	    {"persistent", no_argument, NULL, 'P'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	unsigned long long done = 0, failed = 0, srv_failed = 0, accepted = 0, paused = 0;
+	unsigned long long transactions = 0;
 	struct server servers[MAX_THREADS];
 	struct client clients[MAX_THREADS];
 	const char *first_op = NULL;
@@ -489,7 +556,7 @@ int main(int argc, char **argv)
 	sigset_t set;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "d:t:a:r:c:n:p:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:t:a:r:c:n:p:Ph", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			err = parse_seconds(optarg, &cfg.duration_s);
@@ -518,6 +585,10 @@ int main(int argc, char **argv)
 			else
 				err = -EINVAL;
 			break;
+		case 'P':
+			cfg.persistent = 1;
+			err = 0;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -538,6 +609,13 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
+	if (cfg.persistent && cfg.close_first == CLOSE_SERVER) {
+		fprintf(stderr, "storm: --persistent closes from the client: --close-first server "
+				"does not apply; see 'storm --help'\n");
+		return 2;
+	}
+	if (cfg.persistent && !cfg.request_bytes)
+		cfg.request_bytes = PERSISTENT_REQUEST;
 
 	/* A client whose peer vanished must get EPIPE, not die. */
 	sigemptyset(&set);
@@ -602,6 +680,7 @@ out_clients:
 	for (i = 0; i < nc; i++) {
 		pthread_join(clients[i].tid, NULL);
 		done += clients[i].done;
+		transactions += clients[i].transactions;
 		failed += clients[i].failed;
 		paused += clients[i].paused;
 		if (!first_err && clients[i].first_err) {
@@ -626,10 +705,12 @@ out_servers:
 	printf("{\"connections\":%llu,\"failures\":%llu,\"server_failures\":%llu,"
 	       "\"accepted\":%llu,\"client_pauses\":%llu,\"conn_per_s\":%.1f,\"duration_s\":%.3f,"
 	       "\"threads\":%u,\"accept_threads\":%u,\"request_bytes\":%u,"
-	       "\"close_first\":\"%s\",\"addrs\":%u,\"port\":%u,\"first_error\":",
+	       "\"close_first\":\"%s\",\"addrs\":%u,\"port\":%u,\"persistent\":%s,"
+	       "\"transactions\":%llu,\"trans_per_s\":%.1f,\"first_error\":",
 	       done, failed, srv_failed, accepted, paused, done / (t1 - t0), t1 - t0, cfg.threads,
 	       cfg.accept_threads, cfg.request_bytes,
-	       cfg.close_first == CLOSE_CLIENT ? "client" : "server", cfg.addrs, cfg.port);
+	       cfg.close_first == CLOSE_CLIENT ? "client" : "server", cfg.addrs, cfg.port,
+	       cfg.persistent ? "true" : "false", transactions, transactions / (t1 - t0));
 	if (first_err)
 		printf("\"%s: %s\"}\n", first_op, strerror(first_err));
 	else
