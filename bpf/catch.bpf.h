@@ -9,8 +9,7 @@
  * program is live on a CPU at a time. Each hot hook therefore has a second
  * program, the catcher, called for every event after the first (the loader attaches the
  * catchers in a second pass), which does the work only when the first program cannot have:
- *   - inet_sock_set_state, while the first program is marked running: the socket's own
- *     state says whether its transition was applied
+ *   - inet_sock_set_state: the socket's own state says whether its transition was applied
  *     (conn_state.cur_state == the transition's old state: not yet), exact whatever else ran
  *     on the CPU meanwhile; a new server child is taken whenever it has no state yet (where
  *     the first program already declined it, the filters decline it again); listen() and
