@@ -81,6 +81,10 @@ pid_t child_start(char **argv, const struct cgroup *cg, const sigset_t *oldmask,
 		close(pipefd[0]);
 		sigaction(SIGINT, &dfl, NULL);
 		sigaction(SIGTERM, &dfl, NULL);
+		/* synfin ignores SIGPIPE; exec keeps an ignored signal ignored, and CMD must get
+		 * the dispositions it would have had without synfin (issue 12: a pipeline's exit
+		 * status changed from 141 to 1). */
+		sigaction(SIGPIPE, &dfl, NULL);
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		/* in the cgroup before exec: not one socket of CMD is created outside it */
 		cf.err = -cgroup_join(cg, getpid());

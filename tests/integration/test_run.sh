@@ -181,6 +181,16 @@ gone() { local st; st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null); [ -z "$
 check_true "leftover: the process is gone" gone "$(cat "$T_DIR/left.pid")"
 check_true "no synfin-run cgroup is left" no_leftover_cgroups
 
+# --- CMD's signal dispositions are its own: a CI gate must not change what it wraps. With
+# SIGPIPE ignored (synfin's own choice, for its HTTP and pipes), `yes` would die of EPIPE's
+# write error (exit 1) instead of the signal, and pipefail would see 1, not 141.
+pipe_cmd='set -o pipefail; yes | head -n 1 >/dev/null'
+bash -c "$pipe_cmd"
+want=$?
+run_synfin pipe -- bash -c "$pipe_cmd"
+check_eq "SIGPIPE: CMD's exit status is the same as without synfin ($want)" "$want" "$RC"
+check_eq "SIGPIPE: without synfin, yes dies of the signal (128 + 13)" 141 "$want"
+
 # --- no cgroup2 mounted (in a private mount namespace)
 if command -v unshare >/dev/null; then
 	unshare -m --propagation private sh -c "umount -l '$CG' && exec '$SYNFIN' run -- touch '$T_DIR/marker'" \
