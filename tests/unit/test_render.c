@@ -189,6 +189,32 @@ static void test_durations(void **state)
 	assert_string_equal(b, "60.1s");
 }
 
+/* IPv4 is formatted by hand (format.c says why): it must print exactly what inet_ntop()
+ * prints, for every octet value in every position. */
+static void test_ipv4_like_inet_ntop(void **state)
+{
+	char want[INET_ADDRSTRLEN], got[64];
+	__u8 a[16] = { 0 };
+	unsigned int v, pos;
+
+	(void)state;
+	for (pos = 0; pos < 4; pos++) {
+		for (v = 0; v < 256; v++) {
+			memcpy(a, (const __u8[]){ 10, 200, 3, 99 }, 4);
+			a[pos] = (__u8)v;
+			assert_non_null(inet_ntop(AF_INET, a, want, sizeof(want)));
+			format_addr(got, sizeof(got), 4, a);
+			assert_string_equal(got, want);
+		}
+	}
+	memset(a, 255, 4);
+	format_addr(got, sizeof(got), 4, a);
+	assert_string_equal(got, "255.255.255.255");
+	/* too small a buffer: "?" as for any address that cannot be shown, never a cut one */
+	format_addr(got, 8, 4, a);
+	assert_string_equal(got, "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_range_values_print_unknown),
 		cmocka_unit_test(test_table_line),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_ipv4_like_inet_ntop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
