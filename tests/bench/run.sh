@@ -28,7 +28,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
 all_workloads="storm,bulk-128k,bulk-100,rr"
-all_configs="baseline,floor,synfin-serve,synfin-run,synfin-watch,tcpstates,tcplife,bpftrace-count,bpftrace-print"
+all_configs="baseline,floor,floor-no-catchers,floor-no-timers,synfin-serve,synfin-run,synfin-watch,tcpstates,tcplife,bpftrace-count,bpftrace-print"
 data_configs="baseline,floor,synfin-serve,synfin-watch"
 lockdir=${SYNFIN_KERNEL_CACHE:-/var/cache/synfin-kernels}
 
@@ -349,7 +349,7 @@ find_pkg_tool() {
 
 for c in "${union[@]}"; do
 	case $c in
-	floor)
+	floor | floor-*)
 		[[ -x $floor ]] || skip[$c]="not built ($floor missing: run 'make .output/floor')" ;;
 	synfin-watch | synfin-run)
 		[[ -x $synfin ]] || skip[$c]="not built ($synfin missing: run 'make')" ;;
@@ -435,7 +435,7 @@ is_ready() {
 	case $c in
 	# synfin run has attached before it starts its command (user/run.c: observe()).
 	synfin-run) [[ -e $h/started ]] ;;
-	synfin-* | floor) grep -qs 'synfin: ready' "$e" ;;
+	synfin-* | floor | floor-*) grep -qs 'synfin: ready' "$e" ;;
 	bpftrace-*) grep -qsx 'ready' "$o" ;;
 	# libbpf-tools print their header only into a stdio buffer when stdout is a file; an
 	# attached bpf_link in their fd table is the sign instead.
@@ -460,6 +460,9 @@ start_observer() {
 		"$synfin" run --quiet --report "$rf" "${run_args[@]}" -- \
 			"$here/hold.sh" "$h" "${wl_cmd[@]}" >"$o" 2>"$e" & ;;
 	floor) "$floor" >"$o" 2>"$e" & ;;
+	# What would lower the floor itself: no catchers; no timer hooks at all.
+	floor-no-catchers) "$floor" --no-catchers >"$o" 2>"$e" & ;;
+	floor-no-timers) "$floor" --no-timers >"$o" 2>"$e" & ;;
 	tcpstates | tcplife) "${bin[$c]}" >"$o" 2>"$e" & ;;
 	bpftrace-count) bpftrace "$tmpd/bt-count.bt" >"$o" 2>"$e" & ;;
 	bpftrace-print) bpftrace "$tmpd/bt-print.bt" >"$o" 2>"$e" & ;;
