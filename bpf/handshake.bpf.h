@@ -20,7 +20,7 @@ static __always_inline struct conn_state *conn_create(const struct sock *sk, __u
 	if (!skc_wanted(skc, skc_netns(skc)))
 		return NULL;
 	cgroup = sk_cgroup_id(sk);
-	if (cfg_cgroup && cgroup != cfg_cgroup)
+	if (cfg_cgroup && cgroup != cfg_cgroup && !sk_in_cgroup_subtree(sk, cfg_cgroup))
 		return NULL;
 	cs = cs_create(sk);
 	if (!cs)
@@ -186,6 +186,19 @@ static __always_inline int on_server_established(const struct sock *sk, __u64 no
 	gauge_add(TCP_ESTABLISHED, 1);
 	emit_handshake(sk, tp, cs, latency_us, now);
 	return 1; /* now tracked */
+}
+
+/* SYN_RECV->CLOSE: a child that died before ESTABLISHED (enum synfin_count), counted where
+ * the user's filters would have tracked it. */
+static __always_inline void on_child_aborted(const struct sock *sk)
+{
+	const struct sock_common *skc = &sk->__sk_common;
+
+	if (!skc_wanted(skc, skc_netns(skc)))
+		return;
+	if (cfg_cgroup && sk_cgroup_id(sk) != cfg_cgroup && !sk_in_cgroup_subtree(sk, cfg_cgroup))
+		return;
+	count_event(SYNFIN_COUNT_CHILD_ABORTED);
 }
 
 /* errno values are the kernel's (include/uapi/asm-generic/errno*.h), the same on every arch

@@ -12,7 +12,7 @@
 
 /* Filters, written by the loader into .rodata before load so the verifier prunes them. */
 const volatile __u32 cfg_netns = 0;      /* only this netns inode; 0 = all */
-const volatile __u64 cfg_cgroup = 0;     /* only sockets of this cgroup v2 id; 0 = all */
+const volatile __u64 cfg_cgroup = 0;     /* only sockets of this cgroup v2 id or below; 0 = all */
 const volatile __u8 cfg_family = 0;      /* 4, 6 or 0 = both */
 /* Wake the consumer early once this much data waits; otherwise it drains on its timer. */
 const volatile __u64 cfg_wakeup_bytes = 1 << 20;
@@ -30,6 +30,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
+
+/* One slot per enum synfin_count: kernel events counted, with no record. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SYNFIN_COUNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counts SEC(".maps");
 
 /* Live gauges (sockets now in TIME_WAIT, CLOSE_WAIT, FIN_WAIT2...), indexed by kernel
  * TCP state number; per-CPU increments and decrements, summed by user space. */
@@ -133,6 +141,14 @@ struct {
 static __always_inline void count_drop(__u32 what)
 {
 	__u64 *n = bpf_map_lookup_elem(&drops, &what);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline void count_event(__u32 what)
+{
+	__u64 *n = bpf_map_lookup_elem(&counts, &what);
 
 	if (n)
 		*n += 1;

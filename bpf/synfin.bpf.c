@@ -39,8 +39,12 @@ static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
 		}
 	}
 	cs = cs_lookup(sk);
-	if (!cs)
+	if (!cs) {
+		/* a child is untracked until ESTABLISHED: one that dies first is counted */
+		if (oldstate == TCP_SYN_RECV && newstate == TCP_CLOSE)
+			on_child_aborted(sk);
 		return 0; /* not tracked: filtered out, or opened before synfin started */
+	}
 	cs->cur_state = newstate; /* first, so a catcher sees it applied (catch.bpf.h) */
 	now = bpf_ktime_get_ns(); /* ~60 ns in a KVM guest: only for sockets we track */
 	if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT) {

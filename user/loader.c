@@ -253,6 +253,11 @@ int loader_drops_fd(const struct loader *l)
 	return bpf_map__fd(l->skel->maps.drops);
 }
 
+int loader_counts_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.counts);
+}
+
 int loader_gauges_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.gauges);

@@ -43,6 +43,7 @@ void loader_destroy(struct loader *l);
 
 int loader_events_fd(const struct loader *l);
 int loader_drops_fd(const struct loader *l);
+int loader_counts_fd(const struct loader *l); /* enum synfin_count, per CPU */
 int loader_gauges_fd(const struct loader *l);
 int loader_timewaits_fd(const struct loader *l);
 int loader_tw_pending_fd(const struct loader *l);

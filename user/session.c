@@ -216,6 +216,7 @@ void session_flush(struct session *s)
 void session_read_info(struct session *s, struct session_info *ri)
 {
 	uint64_t drops[SYNFIN_DROP_MAX] = { 0 };
+	int64_t counts[SYNFIN_COUNT_MAX] = { 0 };
 
 	memset(ri, 0, sizeof(*ri));
 	ring_read_drops(loader_drops_fd(&s->loader), drops);
@@ -223,6 +224,8 @@ void session_read_info(struct session *s, struct session_info *ri)
 		   loader_recursion_lost(&s->loader);
 	ri->untracked = drops[SYNFIN_DROP_STORAGE] + drops[SYNFIN_DROP_TWMAP] +
 			drops[SYNFIN_DROP_CWMAP];
+	if (!kstate_percpu_sum(loader_counts_fd(&s->loader), SYNFIN_COUNT_MAX, counts))
+		ri->children_aborted = (uint64_t)counts[SYNFIN_COUNT_CHILD_ABORTED];
 	ri->duration_ms = (session_now_ns() - s->started_ns) / 1000000;
 	kstate_gauges(loader_gauges_fd(&s->loader), ri->gauges);
 	ri->gauges[SYNFIN_TCP_TIME_WAIT] -= (int64_t)s->tw_swept;

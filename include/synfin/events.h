@@ -150,6 +150,16 @@ enum synfin_drop {
 	SYNFIN_DROP_MAX,
 };
 
+/* Indexes of the per-CPU counters of kernel events that have no record (map `counts`). */
+enum synfin_count {
+	/* An accepted child that died before ESTABLISHED (SYN_RECV->CLOSE): another CPU won
+	 * the race for the same request, or the accept queue was full. The kernel counted it
+	 * in TcpPassiveOpens when it created it (tcp_create_openreq_child()), so server
+	 * handshakes + these = TcpPassiveOpens. */
+	SYNFIN_COUNT_CHILD_ABORTED = 0,
+	SYNFIN_COUNT_MAX,
+};
+
 #define SYNFIN_ASSERT_SIZE(type, size) _Static_assert(sizeof(type) == (size), #type " layout")
 SYNFIN_ASSERT_SIZE(struct synfin_conn_id, 48);
 SYNFIN_ASSERT_SIZE(struct synfin_handshake, 16);
