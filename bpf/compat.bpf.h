@@ -155,22 +155,49 @@ struct sock_cgroup_data___old {
 	__u64 val;
 } __attribute__((preserve_access_index));
 
-static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
+/* The socket's cgroup v2, or NULL for the root (and for flagged v1 data before 5.15). */
+static __always_inline const struct cgroup *sk_cgroup(const struct sock *sk)
 {
 	const struct sock_cgroup_data___old *old;
-	struct cgroup *cg;
 	__u64 v;
 
-	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup)) {
-		cg = sk->sk_cgrp_data.cgroup;
-		return cg ? cg->kn->id : 0;
-	}
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
+		return BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
 	old = (const void *)&sk->sk_cgrp_data;
 	v = BPF_CORE_READ(old, val);
 	if (!v || (v & 3))
-		return 1; /* cgrp_dfl_root: kernfs ids start at 1 */
-	cg = (struct cgroup *)v;
-	return BPF_CORE_READ(cg, kn, id);
+		return NULL;
+	return (const struct cgroup *)v;
+}
+
+static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
+{
+	const struct cgroup *cg = sk_cgroup(sk);
+
+	return cg ? BPF_CORE_READ(cg, kn, id) : 1; /* cgrp_dfl_root: kernfs ids start at 1 */
+}
+
+/* Is the socket in cgroup `want` or below it? `synfin run`'s CMD may make cgroups of its
+ * own (systemd-run, Docker, a test harness): their sockets are CMD's too. Walks up the
+ * parents (cgroup.self is the cgroup's own css), at most CGROUP_MAX_DEPTH levels. */
+#define CGROUP_MAX_DEPTH 32
+static __always_inline bool sk_in_cgroup_subtree(const struct sock *sk, __u64 want)
+{
+	const struct cgroup *cg = sk_cgroup(sk);
+	const struct cgroup_subsys_state *css;
+	int i;
+
+	if (!cg)
+		return want == 1;
+	for (i = 0; i < CGROUP_MAX_DEPTH; i++) {
+		if (BPF_CORE_READ(cg, kn, id) == want)
+			return true;
+		css = BPF_CORE_READ(cg, self.parent);
+		if (!css)
+			return false;
+		cg = (const void *)css - bpf_core_field_offset(struct cgroup, self);
+	}
+	return false;
 }
 
 static __always_inline __u64 sk_cookie(const struct sock *sk)

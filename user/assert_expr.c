@@ -274,6 +274,7 @@ void assert_eval(const struct assertion *a, const struct run_values *now, double
 	}
 	r->measured = x;
 	r->threshold = t;
+	r->no_samples = isnan(x);
 	if (isnan(x) || isnan(t))
 		return;
 	switch (a->op) {
@@ -303,6 +304,10 @@ void assert_describe(char *buf, size_t len, const struct assertion *a,
 {
 	char measured[32], thr[32], base[32];
 
+	if (r->no_samples) {
+		snprintf(buf, len, "%s (no samples: nothing was measured)", a->text);
+		return;
+	}
 	run_metric_format(measured, sizeof(measured), a->metric, r->measured);
 	if (a->rel == REL_NONE) {
 		snprintf(buf, len, "%s (measured %s)", a->text, measured);

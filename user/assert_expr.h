@@ -37,6 +37,7 @@ struct assert_result {
 	double threshold;
 	double base;   /* the baseline's value when rel != REL_NONE */
 	bool passed;
+	bool no_samples; /* a quantile or max over nothing: no value, so not passed */
 };
 
 /* Parses one expression: 0, or -EINVAL with err set ("unknown metric 'x'", ...). */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #define KILL_BATCH 1024
 #define RMDIR_TRIES 100      /* every RMDIR_WAIT_US: 2 s for the last process to exit */
 #define RMDIR_WAIT_US 20000
+#define MAX_DEPTH 32         /* cgroups CMD makes below ours: deeper ones are not walked */
 
 /* Mount points in mountinfo escape space, tab, newline and backslash as \ooo. */
 static void unescape_octal(char *s)
@@ -134,23 +136,59 @@ int cgroup_join(const struct cgroup *cg, pid_t pid)
 	return write_control(cg, "cgroup.procs", num + i);
 }
 
-int cgroup_pids(const struct cgroup *cg, pid_t *pids, int max)
+/* Calls fn(path, ctx) for dir and every cgroup below it, children before their parent
+ * (the order rmdir needs). Stops at the first non-zero return and passes it on. */
+static int walk_subtree(const char *dir, int depth, int (*fn)(const char *, void *), void *ctx)
 {
+	char sub[PATH_MAX];
+	struct dirent *d;
+	DIR *dp;
+	int ret = 0;
+
+	dp = depth < MAX_DEPTH ? opendir(dir) : NULL;
+	while (dp && !ret && (d = readdir(dp))) {
+		if (d->d_type != DT_DIR || !strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, d->d_name) >= sizeof(sub))
+			continue;
+		ret = walk_subtree(sub, depth + 1, fn, ctx);
+	}
+	if (dp)
+		closedir(dp);
+	return ret ? ret : fn(dir, ctx);
+}
+
+struct pid_list {
+	pid_t *pids;
+	int max, n;
+};
+
+static int add_pids(const char *dir, void *ctx)
+{
+	struct pid_list *l = ctx;
 	char path[PATH_MAX + 16];
-	int n = 0, pid;
+	int pid;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg->dir);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	f = fopen(path, "re");
 	if (!f)
-		return -errno;
+		return errno == ENOENT ? 0 : -errno; /* removed meanwhile */
 	while (fscanf(f, "%d", &pid) == 1) {
-		if (pids && n < max)
-			pids[n] = pid;
-		n++;
+		if (l->pids && l->n < l->max)
+			l->pids[l->n] = pid;
+		l->n++;
 	}
 	fclose(f);
-	return n;
+	return 0;
+}
+
+int cgroup_pids(const struct cgroup *cg, pid_t *pids, int max)
+{
+	struct pid_list l = { .pids = pids, .max = max };
+	int ret = walk_subtree(cg->dir, 0, add_pids, &l);
+
+	return ret ? ret : l.n;
 }
 
 static uint64_t now_ms(void)
@@ -187,22 +225,32 @@ int cgroup_kill_all(const struct cgroup *cg, unsigned int timeout_ms, void (*wai
 	return found;
 }
 
-int cgroup_remove(struct cgroup *cg)
+/* A killed process leaves its cgroup at exit: rmdir is EBUSY until the last one did. */
+static int remove_dir(const char *dir, void *ctx)
 {
 	int i, ret = 0;
 
-	if (!cg->dir[0])
-		return 0;
-	/* a killed process leaves the cgroup at exit; rmdir is EBUSY until the last one did */
+	(void)ctx;
 	for (i = 0; i < RMDIR_TRIES; i++) {
-		if (!rmdir(cg->dir) || errno == ENOENT) {
-			cg->dir[0] = '\0';
+		if (!rmdir(dir) || errno == ENOENT)
 			return 0;
-		}
 		ret = -errno;
 		if (ret != -EBUSY)
 			break;
 		usleep(RMDIR_WAIT_US);
 	}
+	return ret;
+}
+
+int cgroup_remove(struct cgroup *cg)
+{
+	int ret;
+
+	if (!cg->dir[0])
+		return 0;
+	/* cgroups CMD made below ours first: a cgroup with children cannot be removed */
+	ret = walk_subtree(cg->dir, 0, remove_dir, NULL);
+	if (!ret)
+		cg->dir[0] = '\0';
 	return ret;
 }

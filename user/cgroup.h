@@ -21,13 +21,15 @@ struct cgroup {
 int cgroup_create(struct cgroup *cg, const char *name, char *err, size_t errlen);
 /* Moves process pid into the cgroup (async-signal-safe: callable between fork and exec). */
 int cgroup_join(const struct cgroup *cg, pid_t pid);
-/* Pids in the cgroup, up to max of them into pids (may be NULL): how many, or -errno. */
+/* Pids in the cgroup and the cgroups below it, up to max of them into pids (may be NULL):
+ * how many, or -errno. */
 int cgroup_pids(const struct cgroup *cg, pid_t *pids, int max);
 /* Kills every process in the cgroup and waits up to timeout_ms for them to leave, calling
  * wait(ctx) (NULL: a short sleep) between checks: how many there were. */
 int cgroup_kill_all(const struct cgroup *cg, unsigned int timeout_ms, void (*wait)(void *ctx),
 		    void *ctx);
-/* Removes the directory once its last process has left: 0 or -errno. */
+/* Removes the directory, and every cgroup below it (CMD's own), once their last process
+ * has left: 0 or -errno. */
 int cgroup_remove(struct cgroup *cg);
 
 #endif

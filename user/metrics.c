@@ -251,6 +251,11 @@ static void c_events_lost(const struct metric_src *src, struct metric_sink *k)
 	emit_u64(k, NULL, src->ri->lost);
 }
 
+static void c_children_aborted(const struct metric_src *src, struct metric_sink *k)
+{
+	emit_u64(k, NULL, src->ri->children_aborted);
+}
+
 static void c_untracked(const struct metric_src *src, struct metric_sink *k)
 {
 	emit_u64(k, NULL, src->ri->untracked);
@@ -418,6 +423,11 @@ const struct metric_def metric_table[] = {
 	  METRIC_COUNTER, NULL, { NULL }, METRIC_NEEDS_RUN_INFO, c_untracked,
 	  RUN_METRICS(
 		{ "events.untracked", STAT_VALUE, { NULL }, "connections not tracked because a kernel map was full", NULL }) },
+	{ "synfin_server_children_aborted",
+	  "Accepted children that died before ESTABLISHED (another CPU won the race for the request, or the accept queue was full): the kernel counts them in TcpPassiveOpens, synfin has no handshake for them.",
+	  METRIC_COUNTER, NULL, { NULL }, METRIC_NEEDS_RUN_INFO, c_children_aborted,
+	  RUN_METRICS(
+		{ "handshake.server.aborted", STAT_VALUE, { NULL }, "accepted children that died before ESTABLISHED (counted in TcpPassiveOpens)", NULL }) },
 	{ "synfin_records_malformed",
 	  "Records from the kernel that failed validation and were not counted.",
 	  METRIC_COUNTER, NULL, { NULL }, 0, c_malformed, NULL },
@@ -576,8 +586,12 @@ static void pick_hist(struct metric_sink *k, const char *const *lv, const struct
 	hist_merge(p->merged, h);
 }
 
+/* A quantile or max over no samples has no value: NAN, never 0 (issue 12: an assertion
+ * "p99 < 5ms" passed on a command that made no connection). */
 static double hist_stat(const struct hist *h, enum metric_stat stat)
 {
+	if (!h->count && stat != STAT_COUNT)
+		return NAN;
 	switch (stat) {
 	case STAT_COUNT:
 		return (double)h->count;

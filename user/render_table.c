@@ -133,6 +133,10 @@ void table_quantiles(FILE *f, int label_width, const char *label, const struct h
 {
 	char p50[24], p90[24], p99[24], max[24];
 
+	if (!h->count) { /* no samples: no quantiles, not zeros */
+		fprintf(f, "  %-*s %8d\n", label_width, label, 0);
+		return;
+	}
 	format_duration_us(p50, sizeof(p50), hist_quantile(h, 0.5));
 	format_duration_us(p90, sizeof(p90), hist_quantile(h, 0.9));
 	format_duration_us(p99, sizeof(p99), hist_quantile(h, 0.99));

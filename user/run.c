@@ -42,6 +42,8 @@ enum {
 	OPT_PROM,
 	OPT_BASELINE,
 	OPT_SETTLE,
+	OPT_ALLOW_NO_SAMPLES,
+	OPT_ALLOW_LOST,
 };
 
 static const struct opt_def run_opts[] = {
@@ -52,6 +54,8 @@ static const struct opt_def run_opts[] = {
 	{ "baseline", required_argument, OPT_BASELINE, "FILE", "an earlier --report: print deltas, allow 'METRIC OP baseline * 1.2'" },
 	{ "settle", required_argument, OPT_SETTLE, "DURATION", "after CMD exits, keep collecting this long for closes in flight (default 200ms)" },
 	{ "quiet", no_argument, 'q', NULL, "no summary table: only failed assertions and errors" },
+	{ "allow-no-samples", no_argument, OPT_ALLOW_NO_SAMPLES, NULL, "an assertion on a quantile or max of nothing passes (default: it fails, 'no samples')" },
+	{ "allow-lost", required_argument, OPT_ALLOW_LOST, "N", "pass with up to N lost events (default 0: any loss fails the run, its counts are low)" },
 	SESSION_OPTS_TUNING,
 	{ 0 },
 };
@@ -66,6 +70,8 @@ struct run {
 	struct baseline *baseline;
 	double settle_us;
 	bool quiet;
+	bool allow_no_samples;
+	uint64_t allow_lost;
 	struct cgroup cgroup;
 	struct session s;
 	struct endpoint_table *endpoints;
@@ -111,6 +117,13 @@ static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errl
 	case 'q':
 		r->quiet = true;
 		return 0;
+	case OPT_ALLOW_NO_SAMPLES:
+		r->allow_no_samples = true;
+		return 0;
+	case OPT_ALLOW_LOST:
+		if (parse_u64(arg, 0, UINT64_MAX, &r->allow_lost))
+			return bad_value(arg, key, err, errlen);
+		return 0;
 	}
 	snprintf(err, errlen, "unhandled option");
 	return -EINVAL;
@@ -127,9 +140,10 @@ static void help(void)
 	run_metrics_help(stdout);
 	printf("\nOperators: < <= > >= == !=. With --baseline, VALUE may also be 'baseline',\n"
 	       "'baseline * FACTOR', 'baseline + VALUE' or 'baseline - VALUE'.\n\n"
-	       "Exit status: 0 CMD succeeded and every assertion held; 1 an assertion failed (or synfin\n"
-	       "could not observe); CMD's own status when CMD failed (128+N when killed by signal N),\n"
-	       "assertions still reported; 2 usage error (CMD is not started).\n");
+	       "Exit status: 0 CMD succeeded and every assertion held; 1 an assertion failed, events\n"
+	       "were lost (beyond --allow-lost) or synfin could not observe; CMD's own status when\n"
+	       "CMD failed (128+N when killed by signal N), assertions still reported; 2 usage error\n"
+	       "(CMD is not started).\n");
 }
 
 /* ---------------------------------------------------------------- output */
@@ -391,6 +405,8 @@ static int judge(struct run *r, const struct session_info *ri, char **cmd, int n
 
 		assert_eval(a, &values, r->baseline ? r->baseline->v.v[a->metric] : NAN,
 			    &r->results[i]);
+		if (r->results[i].no_samples && r->allow_no_samples)
+			r->results[i].passed = true;
 		failed += !r->results[i].passed;
 	}
 	rep = (struct run_report){
@@ -399,11 +415,11 @@ static int judge(struct run *r, const struct session_info *ri, char **cmd, int n
 		.baseline = r->baseline ? &r->baseline->v : NULL,
 		.baseline_have = r->baseline ? r->baseline->have : NULL,
 		.baseline_path = r->baseline_path, .argv = cmd, .argc = ncmd,
-		.cgroup_id = r->cgroup.id, .leftovers = leftovers,
+		.cgroup_id = r->cgroup.id, .leftovers = leftovers, .lost_allowed = r->allow_lost,
 		.started_unix_ms = started_unix_ms, .version = SYNFIN_VERSION,
 	};
 	rep.exit_status = child_exit_status(wstatus, &rep.exit_code, &rep.term_signal);
-	if (!rep.exit_status && failed)
+	if (!rep.exit_status && (failed || ri->lost > r->allow_lost))
 		rep.exit_status = 1;
 
 	if (!r->quiet) {
@@ -420,6 +436,9 @@ static int judge(struct run *r, const struct session_info *ri, char **cmd, int n
 		else if (!r->quiet)
 			fprintf(stderr, "ok: %s\n", line);
 	}
+	if (ri->lost > r->allow_lost)
+		fprintf(stderr, "synfin: %" PRIu64 " events lost (more than --allow-lost %" PRIu64
+			"): every count may be low, so the run fails\n", ri->lost, r->allow_lost);
 	if (rep.exit_code > 0 || rep.term_signal)
 		fprintf(stderr, "synfin: %s %s %d: passing its status on\n", cmd[0],
 			rep.term_signal ? "was killed by signal" : "exited with",

@@ -172,5 +172,7 @@ const char *report_verdict(const struct run_report *r)
 {
 	if (r->exit_code != 0)
 		return "command_failed";
+	if (r->ri->lost > r->lost_allowed)
+		return "events_lost";
 	return report_failures(r) ? "assertion_failed" : "pass";
 }

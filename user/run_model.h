@@ -78,13 +78,15 @@ struct run_report {
 	int exit_status;    /* synfin's own exit status */
 	uint64_t cgroup_id;
 	uint64_t leftovers; /* CMD's descendants still running at its exit, killed */
+	uint64_t lost_allowed; /* --allow-lost: more lost events than this fail the run */
 	int64_t started_unix_ms;
 	const char *version;
 };
 
 /* Number of failed assertions. */
 unsigned int report_failures(const struct run_report *r);
-/* "pass", "assertion_failed" or "command_failed". */
+/* "pass", "assertion_failed", "events_lost" (more than lost_allowed: every count may be
+ * low, so no assertion can be trusted) or "command_failed". */
 const char *report_verdict(const struct run_report *r);
 
 #endif

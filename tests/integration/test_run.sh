@@ -181,6 +181,23 @@ gone() { local st; st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null); [ -z "$
 check_true "leftover: the process is gone" gone "$(cat "$T_DIR/left.pid")"
 check_true "no synfin-run cgroup is left" no_leftover_cgroups
 
+# --- an assertion over no samples has no value: it fails, naming why, unless allowed
+run_synfin nosamples --assert 'handshake.client.p99 < 5ms' --report "$T_DIR/nosamples.json" -- true
+check_eq "no samples: exit 1" 1 "$RC"
+check_true "no samples: says so" grep -q \
+	"^synfin: assertion failed: handshake.client.p99 < 5ms (no samples: nothing was measured)" \
+	"$T_DIR/nosamples.err"
+check_eq "no samples: measured is null in the report" null \
+	"$(jq '.assertions[0].measured' "$T_DIR/nosamples.json")"
+check_eq "no samples: the report's p99 is null, not 0" null \
+	"$(jq '.metrics["handshake.client.p99"].value' "$T_DIR/nosamples.json")"
+check_eq "no samples: a count of nothing is 0" 0 \
+	"$(jq '.metrics["handshake.client.count"].value' "$T_DIR/nosamples.json")"
+run_synfin nosamples-ok --allow-no-samples --assert 'handshake.client.p99 < 5ms' -- true
+check_eq "--allow-no-samples: exit 0" 0 "$RC"
+run_synfin badlost --allow-lost -1 -- true
+check_eq "--allow-lost -1: usage error" 2 "$RC"
+
 # --- CMD's signal dispositions are its own: a CI gate must not change what it wraps. With
 # SIGPIPE ignored (synfin's own choice, for its HTTP and pipes), `yes` would die of EPIPE's
 # write error (exit 1) instead of the signal, and pipefail would see 1, not 141.
@@ -190,6 +207,28 @@ want=$?
 run_synfin pipe -- bash -c "$pipe_cmd"
 check_eq "SIGPIPE: CMD's exit status is the same as without synfin ($want)" "$want" "$RC"
 check_eq "SIGPIPE: without synfin, yes dies of the signal (128 + 13)" 141 "$want"
+
+# --- CMD makes a cgroup of its own below synfin's (as systemd-run, Docker or a test harness
+# would) and runs there: its connections are CMD's, counted exactly; what it leaves running
+# there is killed; the whole subtree is removed.
+cat >"$T_DIR/nested.sh" <<EOF
+#!/bin/sh
+cg=\$(sed -n 's/^0:://p' /proc/self/cgroup)
+mkdir "$CG\$cg/inner" && echo \$\$ >"$CG\$cg/inner/cgroup.procs" || exit 7
+sleep 300 &
+echo \$! >"$T_DIR/nested.pid"
+exec ip netns exec "$NS" sh "$T_DIR/cmd.sh"
+EOF
+run_synfin nested --report "$T_DIR/nested.json" -- sh "$T_DIR/nested.sh"
+check_eq "nested cgroup: exit 0" 0 "$RC" || log "stderr: $(tail -n 3 "$T_DIR/nested.err")"
+check_eq "nested cgroup: client handshakes counted" "$N" \
+	"$(jq '.metrics["handshake.client.count"].value' "$T_DIR/nested.json")"
+check_eq "nested cgroup: server handshakes counted" "$N" \
+	"$(jq '.metrics["handshake.server.count"].value' "$T_DIR/nested.json")"
+check_eq "nested cgroup: the leftover in it counted" 1 \
+	"$(jq .command.leftover_processes_killed "$T_DIR/nested.json")"
+check_true "nested cgroup: the leftover is gone" gone "$(cat "$T_DIR/nested.pid")"
+check_true "nested cgroup: no synfin-run cgroup is left" no_leftover_cgroups
 
 # --- no cgroup2 mounted (in a private mount namespace)
 if command -v unshare >/dev/null; then

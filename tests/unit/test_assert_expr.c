@@ -272,7 +272,32 @@ static void test_values_from_summary(void **state)
 	assert_true(run_metric_value(&v, "close_wait.p99") == 4000);
 	assert_true(run_metric_value(&v, "events.lost") == 3);
 	assert_true(isnan(run_metric_value(&v, "no.such")));
+	/* a quantile or max over no samples has no value (issue 12): never 0 */
+	assert_true(isnan(run_metric_value(&v, "lifetime.p50")));
+	assert_true(isnan(run_metric_value(&v, "lifetime.max")));
 	free(s);
+}
+
+static void test_eval_no_samples(void **state)
+{
+	struct run_values v = { 0 };
+	struct assert_result r;
+	struct assertion a;
+	char line[256];
+
+	(void)state;
+	v.v[metric("handshake.client.p99")] = NAN;
+	assert_int_equal(parse("handshake.client.p99 < 5ms", &a), 0);
+	assert_eval(&a, &v, NAN, &r);
+	assert_false(r.passed);
+	assert_true(r.no_samples);
+	assert_describe(line, sizeof(line), &a, &r);
+	assert_string_equal(line, "handshake.client.p99 < 5ms (no samples: nothing was measured)");
+	/* a count of nothing is a measured 0 */
+	assert_int_equal(parse("handshake.client.count < 5", &a), 0);
+	assert_eval(&a, &v, NAN, &r);
+	assert_true(r.passed);
+	assert_false(r.no_samples);
 }
 
 int main(void)
@@ -286,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_eval),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_values_from_summary),
+		cmocka_unit_test(test_eval_no_samples),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

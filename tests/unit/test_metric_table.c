@@ -65,6 +65,11 @@ static int setup(void **state)
 	e.hs.latency_us = 150;
 	summary_add(&w->sum, &e);
 	port_stats_add(&w->ports, &e);
+	e.side = SYNFIN_SIDE_SERVER;
+	e.hs.latency_us = 90;
+	summary_add(&w->sum, &e);
+	port_stats_add(&w->ports, &e);
+	e.side = SYNFIN_SIDE_CLIENT;
 	e.type = SYNFIN_EV_CLOSE;
 	e.close.initiator = SYNFIN_INIT_LOCAL;
 	e.close.tw_handover = 1;
