@@ -20,7 +20,7 @@ static __always_inline struct conn_state *conn_create(const struct sock *sk, __u
 	if (!skc_wanted(skc, skc_netns(skc)))
 		return NULL;
 	cgroup = sk_cgroup_id(sk);
-	if (cfg_cgroup && cgroup != cfg_cgroup && !sk_in_cgroup_subtree(sk, cfg_cgroup))
+	if (!sk_cgroup_wanted(sk, cgroup))
 		return NULL;
 	cs = cs_create(sk);
 	if (!cs)
@@ -194,9 +194,7 @@ static __always_inline void on_child_aborted(const struct sock *sk)
 {
 	const struct sock_common *skc = &sk->__sk_common;
 
-	if (!skc_wanted(skc, skc_netns(skc)))
-		return;
-	if (cfg_cgroup && sk_cgroup_id(sk) != cfg_cgroup && !sk_in_cgroup_subtree(sk, cfg_cgroup))
+	if (!skc_wanted(skc, skc_netns(skc)) || !sk_cgroup_wanted(sk, 0))
 		return;
 	count_event(SYNFIN_COUNT_CHILD_ABORTED);
 }

@@ -57,7 +57,7 @@ static __always_inline void seed_full(struct tcp_sock *tp, __u64 now)
 	if (state == TCP_LISTEN || state == TCP_CLOSE || !skc_wanted(skc, skc_netns(skc)))
 		return;
 	cgroup = sk_cgroup_id(sk);
-	if (cfg_cgroup && cgroup != cfg_cgroup && !sk_in_cgroup_subtree(sk, cfg_cgroup))
+	if (!sk_cgroup_wanted(sk, cgroup))
 		return;
 	if (cs_lookup(sk))
 		return; /* seen by the tracepoints since they attached */

@@ -96,6 +96,13 @@ static __always_inline void fill_tuple_key(struct tuple_key *k, const struct soc
 	}
 }
 
+/* The user's cgroup filter (synfin run): the socket's cgroup, whose id the caller may have
+ * read already (0 = not read), is cfg_cgroup or below it. */
+static __always_inline bool sk_cgroup_wanted(const struct sock *sk, __u64 cgroup)
+{
+	return !cfg_cgroup || cgroup == cfg_cgroup || sk_in_cgroup_subtree(sk, cfg_cgroup);
+}
+
 /* The user's netns/family filters, checked where synfin starts tracking a socket. */
 static __always_inline int skc_wanted(const struct sock_common *skc, __u32 netns)
 {

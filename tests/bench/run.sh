@@ -142,25 +142,25 @@ in_range READY_TIMEOUT "$ready_timeout" 1 600
 [[ $profile == 0 || $profile == 1 ]] || usage_err "invalid PROFILE '$profile' (0|1)"
 [[ -z ${TW_BUCKETS:-} ]] || is_uint "$TW_BUCKETS" || usage_err "invalid TW_BUCKETS '$TW_BUCKETS'"
 [[ $workloads == all ]] && workloads=$all_workloads
-IFS=, read -ra wls <<<"$workloads"
-((${#wls[@]})) || usage_err "empty --workload"
-declare -A wl_seen=()
-for w in "${wls[@]}"; do
-	[[ ,$all_workloads, == *,"$w",* ]] ||
-		usage_err "unknown workload '$w' (one of $all_workloads, or all)"
-	[[ -z ${wl_seen[$w]:-} ]] || usage_err "workload '$w' given twice"
-	wl_seen[$w]=1
-done
-if [[ -n $configs ]]; then
-	IFS=, read -ra want <<<"$configs"
-	((${#want[@]})) || usage_err "empty --configs"
-	declare -A c_seen=()
-	for c in "${want[@]}"; do
-		[[ ,$all_configs, == *,"$c",* ]] ||
-			usage_err "unknown configuration '$c' (one of $all_configs)"
-		[[ -z ${c_seen[$c]:-} ]] || usage_err "configuration '$c' given twice"
-		c_seen[$c]=1
+# check_list WHAT OPTION LIST ALLOWED HINT: every item of comma-separated LIST is one of
+# ALLOWED, once; usage error otherwise.
+check_list() {
+	local what=$1 opt=$2 list=$3 allowed=$4 hint=$5 item
+	local -a items
+	local -A seen=()
+	IFS=, read -ra items <<<"$list"
+	((${#items[@]})) || usage_err "empty $opt"
+	for item in "${items[@]}"; do
+		[[ ,$allowed, == *,"$item",* ]] || usage_err "unknown $what '$item' (one of $allowed$hint)"
+		[[ -z ${seen[$item]:-} ]] || usage_err "$what '$item' given twice"
+		seen[$item]=1
 	done
+}
+check_list workload --workload "$workloads" "$all_workloads" ", or all"
+IFS=, read -ra wls <<<"$workloads"
+if [[ -n $configs ]]; then
+	check_list configuration --configs "$configs" "$all_configs" ""
+	IFS=, read -ra want <<<"$configs"
 	[[ ,$configs, == *,baseline,* ]] || usage_err "--configs must include baseline (ratios need it)"
 fi
 if [[ -n ${wl_seen[rr]:-} && $close_first == server ]]; then
