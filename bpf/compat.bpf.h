@@ -218,4 +218,23 @@ static __always_inline __u64 tp_rto_time_us(const struct tcp_sock *tp)
 	return (__u64)tp->total_rto_time * 1000; /* ms, from the first SYN-ACK */
 }
 
+/* One tick of the connection's TCP timestamp clock, in us: 1 ms, or 1 us where the connection
+ * negotiated usec timestamps (tcp_sock.tcp_usec_ts, 614e8316aa4c "tcp: add support for usec
+ * resolution in TCP TS values", 6.7). */
+static __always_inline __u32 tp_ts_tick_us(const struct tcp_sock *tp)
+{
+	if (bpf_core_field_exists(tp->tcp_usec_ts) && BPF_CORE_READ_BITFIELD_PROBED(tp, tcp_usec_ts))
+		return 1;
+	return 1000;
+}
+
+/* Did the connection negotiate TCP timestamps? tcp_create_openreq_child() and
+ * tcp_finish_connect() grow the header by the option exactly then. (Read as a plain field:
+ * the rx_opt.tstamp_ok bitfield, read in the same place, came out 0 for 7 of 20 cookie
+ * children that did use timestamps, on 6.18.) */
+static __always_inline int tp_tstamp_ok(const struct tcp_sock *tp)
+{
+	return tp->tcp_header_len > 20; /* sizeof(struct tcphdr) */
+}
+
 #endif

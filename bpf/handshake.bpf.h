@@ -119,16 +119,31 @@ static __always_inline void take_owner(const struct sock *sk, struct conn_state 
 }
 
 /* Server latency without a recorded SYN arrival, from fields tcp_create_openreq_child() and
- * tcp_synack_rtt_meas() left in the child (docs/kernel-notes.md, "Server handshake"). */
-static __always_inline __u64 server_latency_estimate_us(const struct tcp_sock *tp)
+ * tcp_synack_rtt_meas() left in the child (docs/kernel-notes.md, "Server handshake"). Sets
+ * *res_us to the resolution of the source (struct synfin_handshake), or returns 0 with
+ * *res_us = 0 when the kernel left nothing: a SYN cookie without TCP timestamps has no
+ * SYN-ACK send time, so its child has no RTT sample at all. */
+static __always_inline __u64 server_latency_estimate_us(const struct tcp_sock *tp, __u32 *res_us)
 {
-	if (tp->total_retrans == 0 && tp->srtt_us)
-		return tp->srtt_us >> 3; /* SYN-ACK -> ACK, exact but without SYN -> SYN-ACK */
-	return tp_rto_time_us(tp);
+	__u64 rto_us;
+
+	if (tp->total_retrans == 0 && tp->srtt_us) {
+		/* SYN-ACK -> ACK. From the SYN-ACK's send time (1 us) if the request kept one;
+		 * a SYN cookie's did not, and then the RTT came from the echoed timestamp,
+		 * whose low 6 bits the cookie replaced with options (net/ipv4/syncookies.c,
+		 * TSBITS). Which of the two it was is not in the child: with timestamps, the
+		 * coarser one is stated. */
+		*res_us = tp_tstamp_ok(tp) ? 64 * tp_ts_tick_us(tp) : 1;
+		return tp->srtt_us >> 3;
+	}
+	rto_us = tp_rto_time_us(tp);
+	*res_us = rto_us ? 1000 : 0; /* total_rto_time counts ms */
+	return rto_us;
 }
 
 static __always_inline void emit_handshake(const struct sock *sk, const struct tcp_sock *tp,
-					   const struct conn_state *cs, __u64 latency_us, __u64 now)
+					   const struct conn_state *cs, __u64 latency_us,
+					   __u32 resolution_us, __u64 now)
 {
 	struct synfin_event *e = ev_reserve(SYNFIN_EV_HANDSHAKE, now);
 
@@ -139,6 +154,7 @@ static __always_inline void emit_handshake(const struct sock *sk, const struct t
 		skc_netns(&sk->__sk_common));
 	e->hs.latency_us = latency_us;
 	e->hs.retransmits = tp->total_retrans;
+	e->hs.resolution_us = resolution_us;
 	ev_submit(e);
 }
 
@@ -152,7 +168,7 @@ static __always_inline void on_client_established(const struct sock *sk, struct 
 	gauge_add(TCP_ESTABLISHED, 1);
 	cs->fsm.state_ns = now;
 	if (tp)
-		emit_handshake(sk, tp, cs, (now - cs->start_ns) / 1000, now);
+		emit_handshake(sk, tp, cs, (now - cs->start_ns) / 1000, 0, now);
 }
 
 /* SYN_RECV->ESTABLISHED: an accepted child starts being tracked here rather than at
@@ -165,6 +181,7 @@ static __always_inline int on_server_established(const struct sock *sk, __u64 no
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
 	struct conn_state *cs;
 	struct syn_seen syn;
+	__u32 resolution_us = 0;
 	__u64 latency_us;
 
 	if (!tp)
@@ -175,16 +192,20 @@ static __always_inline int on_server_established(const struct sock *sk, __u64 no
 	take_owner(sk, cs);
 	if (take_syn_seen(sk, &syn) && syn.ts_ns <= now) {
 		cs->start_ns = syn.ts_ns;
-		if (!syn.exact)
+		if (!syn.exact) {
 			cs->flags |= SYNFIN_F_ESTIMATED;
+			resolution_us = 1; /* the first SYN-ACK's send time: misses SYN -> SYN-ACK */
+		}
 		latency_us = (now - syn.ts_ns) / 1000;
 	} else {
-		latency_us = server_latency_estimate_us(tp);
+		latency_us = server_latency_estimate_us(tp, &resolution_us);
 		cs->flags |= SYNFIN_F_ESTIMATED;
+		if (!resolution_us)
+			cs->flags |= SYNFIN_F_UNMEASURED;
 		cs->start_ns = now - latency_us * 1000;
 	}
 	gauge_add(TCP_ESTABLISHED, 1);
-	emit_handshake(sk, tp, cs, latency_us, now);
+	emit_handshake(sk, tp, cs, latency_us, resolution_us, now);
 	return 1; /* now tracked */
 }
 

@@ -52,6 +52,15 @@ bool lifecycle_wanted(const struct filter *f, const struct synfin_event *e)
 	return true;
 }
 
+enum handshake_kind handshake_kind(const struct synfin_event *e)
+{
+	if (e->flags & SYNFIN_F_UNMEASURED)
+		return HANDSHAKE_UNMEASURED;
+	if (e->flags & SYNFIN_F_ESTIMATED)
+		return HANDSHAKE_ESTIMATED;
+	return HANDSHAKE_MEASURED;
+}
+
 int summary_add(struct summary *s, const struct synfin_event *e)
 {
 	if (lifecycle_validate(e)) {
@@ -61,10 +70,20 @@ int summary_add(struct summary *s, const struct synfin_event *e)
 	s->events[e->type]++;
 	switch (e->type) {
 	case SYNFIN_EV_HANDSHAKE:
-		hist_add(&s->handshake[e->side], e->hs.latency_us);
 		s->handshake_retransmits[e->side] += e->hs.retransmits;
-		if (e->flags & SYNFIN_F_ESTIMATED)
+		switch (handshake_kind(e)) {
+		case HANDSHAKE_MEASURED:
+			hist_add(&s->handshake[e->side], e->hs.latency_us);
+			break;
+		case HANDSHAKE_ESTIMATED:
 			s->handshake_estimated[e->side]++;
+			hist_add(&s->handshake_estimate[e->side], e->hs.latency_us);
+			break;
+		case HANDSHAKE_UNMEASURED:
+			s->handshake_estimated[e->side]++;
+			s->handshake_unmeasured[e->side]++;
+			break;
+		}
 		break;
 	case SYNFIN_EV_CONNECT_FAIL:
 		s->connect_fail[e->reason]++;
@@ -85,7 +104,11 @@ int summary_add(struct summary *s, const struct synfin_event *e)
 		}
 		break;
 	case SYNFIN_EV_TIME_WAIT:
-		hist_add(&s->time_wait[e->tw.end], e->tw.duration_us);
+		/* one found at start lasted longer than synfin saw: kept out of the durations */
+		if (e->flags & SYNFIN_F_PARTIAL)
+			s->time_wait_partial[e->tw.end]++;
+		else
+			hist_add(&s->time_wait[e->tw.end], e->tw.duration_us);
 		/* a TIME_WAIT whose entry synfin saw only as a timer (no close) is not live here */
 		if (s->tw_live)
 			s->tw_live--;

@@ -19,20 +19,33 @@ struct filter {
 struct summary {
 	uint64_t events[SYNFIN_EV_TYPE_MAX]; /* accepted records by type */
 	uint64_t malformed;                  /* records that failed validation, not counted */
-	struct hist handshake[2];            /* by enum synfin_side */
+	struct hist handshake[2];            /* by enum synfin_side: measured latencies only */
 	uint64_t handshake_retransmits[2];
-	uint64_t handshake_estimated[2];
+	uint64_t handshake_estimated[2];     /* records marked estimated, unmeasured included */
+	struct hist handshake_estimate[2];   /* the latencies of the estimated, apart */
+	uint64_t handshake_unmeasured[2];    /* estimated with nothing to estimate from */
 	uint64_t connect_fail[SYNFIN_FAIL_REASON_MAX];
 	uint64_t connect_fail_retransmits;
 	uint64_t closes[SYNFIN_INIT_MAX][SYNFIN_HOW_MAX];
 	uint64_t closes_partial;             /* started before synfin: no lifetime */
 	struct hist lifetime;
 	struct hist close_wait;              /* time spent in CLOSE_WAIT, closes that visited it */
-	struct hist time_wait[SYNFIN_TW_END_MAX];
+	struct hist time_wait[SYNFIN_TW_END_MAX]; /* TIME_WAITs seen from their start */
+	uint64_t time_wait_partial[SYNFIN_TW_END_MAX]; /* found at start: no full duration */
 	uint64_t tw_entries;                 /* closes that handed over to a TIME_WAIT socket */
 	uint64_t tw_live;                    /* TIME_WAITs handed over and not yet ended */
 	uint64_t tw_peak;
 };
+
+/* Where a handshake record's latency belongs: only a measured one enters the histograms of
+ * handshake latency (a SYN cookie's estimate can read 64 ms high, SYNFIN_F_ESTIMATED), and an
+ * unmeasured one (SYNFIN_F_UNMEASURED) has no latency at all. */
+enum handshake_kind {
+	HANDSHAKE_MEASURED = 0,
+	HANDSHAKE_ESTIMATED = 1,
+	HANDSHAKE_UNMEASURED = 2,
+};
+enum handshake_kind handshake_kind(const struct synfin_event *e);
 
 /* 0 if e is a well-formed record, -EINVAL otherwise (bad enum, family, impossible value). */
 int lifecycle_validate(const struct synfin_event *e);

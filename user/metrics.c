@@ -63,7 +63,8 @@ void port_stats_add(struct port_stats *p, const struct synfin_event *e)
 			p->folded_pairs++;
 		}
 	}
-	hist_add(&ps->hs, e->hs.latency_us);
+	if (handshake_kind(e) == HANDSHAKE_MEASURED)
+		hist_add(&ps->hs, e->hs.latency_us);
 	ps->retransmits += e->hs.retransmits;
 }
 
@@ -184,6 +185,21 @@ static void c_handshake_estimated(const struct metric_src *src, struct metric_si
 	emit_each(k, side_name, 0, 2, src->sum->handshake_estimated);
 }
 
+static void c_handshake_estimate(const struct metric_src *src, struct metric_sink *k)
+{
+	unsigned int side;
+
+	for (side = 0; side < 2; side++) {
+		const char *lv[] = { side_name(side) };
+		k->hist(k, lv, &src->sum->handshake_estimate[side]);
+	}
+}
+
+static void c_handshake_unmeasured(const struct metric_src *src, struct metric_sink *k)
+{
+	emit_each(k, side_name, 0, 2, src->sum->handshake_unmeasured);
+}
+
 static void c_connect_failures(const struct metric_src *src, struct metric_sink *k)
 {
 	emit_each(k, fail_reason_name, 0, SYNFIN_FAIL_REASON_MAX, src->sum->connect_fail);
@@ -224,6 +240,11 @@ static void c_time_wait_duration(const struct metric_src *src, struct metric_sin
 		const char *lv[] = { tw_end_name(i) };
 		k->hist(k, lv, &src->sum->time_wait[i]);
 	}
+}
+
+static void c_time_wait_partial(const struct metric_src *src, struct metric_sink *k)
+{
+	emit_each(k, tw_end_name, 0, SYNFIN_TW_END_MAX, src->sum->time_wait_partial);
 }
 
 static void c_sockets(const struct metric_src *src, struct metric_sink *k)
@@ -319,6 +340,28 @@ static void c_run_assertion_passed(const struct metric_src *src, struct metric_s
 }
 
 /* SYNs sent again: by the connects that succeeded and by those that failed. */
+/* Handshakes completed, measured or not: the histogram counts the measured ones only. */
+static double handshakes_of(const struct summary *s, unsigned int side)
+{
+	return (double)(s->handshake[side].count + s->handshake_estimated[side]);
+}
+
+static double v_handshakes_client(const struct metric_src *src)
+{
+	return handshakes_of(src->sum, SYNFIN_SIDE_CLIENT);
+}
+
+static double v_handshakes_server(const struct metric_src *src)
+{
+	return handshakes_of(src->sum, SYNFIN_SIDE_SERVER);
+}
+
+static double v_handshakes(const struct metric_src *src)
+{
+	return handshakes_of(src->sum, SYNFIN_SIDE_CLIENT) +
+	       handshakes_of(src->sum, SYNFIN_SIDE_SERVER);
+}
+
 static double v_syn_retransmits(const struct metric_src *src)
 {
 	return (double)(src->sum->handshake_retransmits[SYNFIN_SIDE_CLIENT] +
@@ -342,17 +385,17 @@ const struct metric_def metric_table[] = {
 	  "TCP handshake duration: client from the first SYN sent, server from the SYN's arrival, to ESTABLISHED.",
 	  METRIC_HISTOGRAM, "seconds", { "side", "port" }, 0, c_handshake_duration,
 	  RUN_METRICS(
-		{ "handshake.client.count", STAT_COUNT, { "client" }, "connections this side opened (connect() reached ESTABLISHED)", NULL },
+		{ "handshake.client.count", STAT_COUNT, { "client" }, "connections this side opened (connect() reached ESTABLISHED)", v_handshakes_client },
 		{ "handshake.client.p50", STAT_P50, { "client" }, "client handshake latency, SYN sent -> ESTABLISHED: median", NULL },
 		{ "handshake.client.p90", STAT_P90, { "client" }, "client handshake latency: 90th percentile", NULL },
 		{ "handshake.client.p99", STAT_P99, { "client" }, "client handshake latency: 99th percentile", NULL },
 		{ "handshake.client.max", STAT_MAX, { "client" }, "client handshake latency: slowest", NULL },
-		{ "handshake.server.count", STAT_COUNT, { "server" }, "connections accepted by CMD's listeners", NULL },
+		{ "handshake.server.count", STAT_COUNT, { "server" }, "connections accepted by CMD's listeners (estimated ones included)", v_handshakes_server },
 		{ "handshake.server.p50", STAT_P50, { "server" }, "server handshake latency, SYN arrived -> ESTABLISHED: median", NULL },
 		{ "handshake.server.p90", STAT_P90, { "server" }, "server handshake latency: 90th percentile", NULL },
 		{ "handshake.server.p99", STAT_P99, { "server" }, "server handshake latency: 99th percentile", NULL },
 		{ "handshake.server.max", STAT_MAX, { "server" }, "server handshake latency: slowest", NULL },
-		{ "handshake.count", STAT_COUNT, { NULL }, "handshakes of both sides", NULL },
+		{ "handshake.count", STAT_COUNT, { NULL }, "handshakes of both sides", v_handshakes },
 		{ "handshake.p50", STAT_P50, { NULL }, "handshake latency, both sides merged: median", NULL },
 		{ "handshake.p90", STAT_P90, { NULL }, "handshake latency, both sides: 90th percentile", NULL },
 		{ "handshake.p99", STAT_P99, { NULL }, "handshake latency, both sides: 99th percentile", NULL },
@@ -364,8 +407,18 @@ const struct metric_def metric_table[] = {
 		{ "retransmits.syn", STAT_VALUE, { NULL }, "SYNs sent again, by connects that succeeded or failed", v_syn_retransmits },
 		{ "retransmits.synack", STAT_VALUE, { "server" }, "SYN-ACKs sent again by CMD's listeners", NULL }) },
 	{ "synfin_handshake_estimated",
-	  "Completed handshakes whose duration was derived from the kernel's RTT estimate, not two timestamps.",
-	  METRIC_COUNTER, NULL, { "side" }, 0, c_handshake_estimated, NULL },
+	  "Completed handshakes whose duration was derived from the kernel's RTT estimate, not two timestamps (kept out of synfin_handshake_duration_seconds).",
+	  METRIC_COUNTER, NULL, { "side" }, 0, c_handshake_estimated,
+	  RUN_METRICS(
+		{ "handshake.server.estimated", STAT_VALUE, { "server" }, "server handshakes with no SYN arrival seen (SYN cookies): not in the latency figures", NULL }) },
+	{ "synfin_handshake_estimated_duration_seconds",
+	  "Estimated handshake durations (SYN cookies): from the child's RTT sample, which reads up to 64 TCP timestamp ticks (64 ms) high when it came from a cookie's timestamp.",
+	  METRIC_HISTOGRAM, "seconds", { "side" }, 0, c_handshake_estimate, NULL },
+	{ "synfin_handshake_unmeasured",
+	  "Completed handshakes with nothing to estimate their duration from (SYN cookies without TCP timestamps): in no histogram.",
+	  METRIC_COUNTER, NULL, { "side" }, 0, c_handshake_unmeasured,
+	  RUN_METRICS(
+		{ "handshake.server.unmeasured", STAT_VALUE, { "server" }, "server handshakes whose latency the kernel left no trace of", NULL }) },
 	{ "synfin_connect_failures",
 	  "Client connections that left SYN_SENT without being established, by reason.",
 	  METRIC_COUNTER, NULL, { "reason" }, 0, c_connect_failures,
@@ -404,6 +457,9 @@ const struct metric_def metric_table[] = {
 	{ "synfin_time_wait_duration_seconds",
 	  "Lifetime of TIME_WAIT sockets, by how they ended.",
 	  METRIC_HISTOGRAM, "seconds", { "end" }, 0, c_time_wait_duration, NULL },
+	{ "synfin_time_wait_partial",
+	  "TIME_WAIT sockets that existed when synfin started, by how they ended: their duration is unknown, so they are not in synfin_time_wait_duration_seconds.",
+	  METRIC_COUNTER, NULL, { "end" }, 0, c_time_wait_partial, NULL },
 	{ "synfin_sockets",
 	  "Observed sockets now in each TCP state.",
 	  METRIC_GAUGE, NULL, { "state" }, METRIC_NEEDS_RUN_INFO, c_sockets, NULL },

@@ -44,9 +44,13 @@ void json_event(FILE *f, const struct synfin_event *e)
 	record_common(&j, event_type_name(e->type), e);
 	switch (e->type) {
 	case SYNFIN_EV_HANDSHAKE:
-		jw_u64(&j, "latency_us", e->hs.latency_us);
+		if (handshake_kind(e) == HANDSHAKE_UNMEASURED)
+			jw_null(&j, "latency_us");
+		else
+			jw_u64(&j, "latency_us", e->hs.latency_us);
 		jw_u64(&j, "retransmits", e->hs.retransmits);
 		jw_bool(&j, "estimated", e->flags & SYNFIN_F_ESTIMATED);
+		jw_u64(&j, "resolution_us", e->hs.resolution_us);
 		break;
 	case SYNFIN_EV_CONNECT_FAIL:
 		jw_u64(&j, "latency_us", e->hs.latency_us);
@@ -132,6 +136,8 @@ void json_summary_members(struct jw *j, const struct summary *s, const struct se
 		json_hist(j, "latency", &s->handshake[i]);
 		jw_u64(j, "retransmits", s->handshake_retransmits[i]);
 		jw_u64(j, "estimated", s->handshake_estimated[i]);
+		json_hist(j, "estimated_latency", &s->handshake_estimate[i]);
+		jw_u64(j, "unmeasured", s->handshake_unmeasured[i]);
 		jw_close(j);
 	}
 	jw_close(j);
@@ -162,6 +168,10 @@ void json_summary_members(struct jw *j, const struct summary *s, const struct se
 	jw_object(j, "ended");
 	for (i = 0; i < SYNFIN_TW_END_MAX; i++)
 		json_hist(j, tw_end_name(i), &s->time_wait[i]);
+	jw_close(j);
+	jw_object(j, "partial");
+	for (i = 0; i < SYNFIN_TW_END_MAX; i++)
+		jw_u64(j, tw_end_name(i), s->time_wait_partial[i]);
 	jw_close(j);
 	jw_close(j);
 	jw_object(j, "sockets");

@@ -42,10 +42,19 @@ void table_event(FILE *f, const struct synfin_event *e, int64_t wall_offset_ns)
 	}
 	switch (e->type) {
 	case SYNFIN_EV_HANDSHAKE:
-		format_duration_us(dur, sizeof(dur), e->hs.latency_us);
 		snprintf(rtx, sizeof(rtx), "%u", e->hs.retransmits);
-		if (e->flags & SYNFIN_F_ESTIMATED)
-			snprintf(detail, sizeof(detail), "estimated");
+		if (handshake_kind(e) == HANDSHAKE_UNMEASURED) {
+			snprintf(dur, sizeof(dur), "?");
+			snprintf(detail, sizeof(detail), "unmeasured");
+			break;
+		}
+		format_duration_us(dur, sizeof(dur), e->hs.latency_us);
+		if (e->flags & SYNFIN_F_ESTIMATED) {
+			char res[16];
+
+			format_duration_us(res, sizeof(res), e->hs.resolution_us);
+			snprintf(detail, sizeof(detail), "estimated (resolution %s)", res);
+		}
 		break;
 	case SYNFIN_EV_CONNECT_FAIL:
 		format_duration_us(dur, sizeof(dur), e->hs.latency_us);
@@ -154,9 +163,12 @@ void table_summary(FILE *f, const struct summary *s, const struct session_info *
 	for (i = 0; i < 2; i++) {
 		snprintf(label, sizeof(label), "handshakes %s", side_name(i));
 		table_quantiles(f, SUMMARY_LABEL_WIDTH, label, &s->handshake[i]);
-		if (s->handshake_estimated[i])
-			fprintf(f, "  %-22s %8" PRIu64 "   (latency from the kernel's RTT fields)\n",
-				"  of which estimated", s->handshake_estimated[i]);
+		if (s->handshake_estimate[i].count)
+			table_quantiles(f, SUMMARY_LABEL_WIDTH, "  estimated, apart",
+					&s->handshake_estimate[i]);
+		if (s->handshake_unmeasured[i])
+			fprintf(f, "  %-22s %8" PRIu64 "   (no latency: nothing to estimate from)\n",
+				"  unmeasured", s->handshake_unmeasured[i]);
 		fprintf(f, "  %-22s %8" PRIu64 "\n", i ? "SYN-ACK retransmits" : "SYN retransmits",
 			s->handshake_retransmits[i]);
 	}

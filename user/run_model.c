@@ -44,9 +44,10 @@ void endpoints_add(struct endpoint_table *t, const struct synfin_event *e)
 		ep->port = port;
 		memcpy(ep->addr, e->id.raddr, sizeof(ep->addr));
 	}
-	if (e->type == SYNFIN_EV_HANDSHAKE)
-		hist_add(&ep->hs, e->hs.latency_us);
-	else
+	if (e->type == SYNFIN_EV_HANDSHAKE) {
+		if (handshake_kind(e) == HANDSHAKE_MEASURED)
+			hist_add(&ep->hs, e->hs.latency_us);
+	} else
 		ep->failures++;
 }
 

@@ -13,7 +13,7 @@
 #endif
 
 /* Bump when a record layout or an enum value changes meaning. */
-#define SYNFIN_ABI_VERSION 1
+#define SYNFIN_ABI_VERSION 2
 
 #define SYNFIN_COMM_LEN 16
 
@@ -76,6 +76,9 @@ enum synfin_close_state {
 #define SYNFIN_F_PARTIAL 0x02   /* socket existed before synfin started: start unknown */
 #define SYNFIN_F_OWNER 0x04     /* pid/comm is the listening socket's owner */
 #define SYNFIN_F_NO_PID 0x08    /* nobody known: pid/comm are empty */
+/* handshake: the kernel left nothing to measure or estimate the latency from (a SYN cookie
+ * without TCP timestamps): latency_us is meaningless and enters no histogram */
+#define SYNFIN_F_UNMEASURED 0x10
 
 /* Addresses in network byte order; IPv4 (including v4-mapped IPv6) uses the first 4 bytes. */
 struct synfin_conn_id {
@@ -94,6 +97,12 @@ struct synfin_handshake {
 			    * connect_fail: SYN sent -> CLOSE */
 	__u32 retransmits; /* SYNs (client) or SYN-ACKs (server) sent again */
 	__s32 sk_err;      /* errno the kernel stored at the failure, 0 on success */
+	/* 0 for a measured latency. For an ESTIMATED one: the resolution of the clock it came
+	 * from, in us. A SYN cookie's timestamp keeps TCP options in its low 6 bits, so an RTT
+	 * taken from its echo reads up to 64 ticks of the TCP timestamp clock high: then this
+	 * is 64 ticks, and the truth lies in [latency_us - resolution_us, latency_us]. */
+	__u32 resolution_us;
+	__u32 pad;
 };
 
 struct synfin_close {
@@ -162,7 +171,7 @@ enum synfin_count {
 
 #define SYNFIN_ASSERT_SIZE(type, size) _Static_assert(sizeof(type) == (size), #type " layout")
 SYNFIN_ASSERT_SIZE(struct synfin_conn_id, 48);
-SYNFIN_ASSERT_SIZE(struct synfin_handshake, 16);
+SYNFIN_ASSERT_SIZE(struct synfin_handshake, 24);
 SYNFIN_ASSERT_SIZE(struct synfin_close, 72);
 SYNFIN_ASSERT_SIZE(struct synfin_time_wait, 16);
 SYNFIN_ASSERT_SIZE(struct synfin_event, 168);

@@ -182,6 +182,58 @@ static void test_partial_close_has_no_lifetime(void **state)
 	free(s);
 }
 
+/* Only measured handshake latencies enter the latency histograms (issue 12: SYN-cookie
+ * estimates read 31 ms for 60 us handshakes; unmeasured ones entered as 0 us). */
+static void test_estimates_kept_apart(void **state)
+{
+	struct summary *s = new_summary();
+	struct synfin_event e = valid_handshake();
+
+	(void)state;
+	e.side = SYNFIN_SIDE_SERVER;
+	e.hs.latency_us = 40;
+	assert_int_equal(handshake_kind(&e), HANDSHAKE_MEASURED);
+	assert_int_equal(summary_add(s, &e), 0);
+	e.flags = SYNFIN_F_ESTIMATED;
+	e.hs.latency_us = 31000;
+	e.hs.resolution_us = 64000;
+	assert_int_equal(handshake_kind(&e), HANDSHAKE_ESTIMATED);
+	assert_int_equal(summary_add(s, &e), 0);
+	e.flags = SYNFIN_F_ESTIMATED | SYNFIN_F_UNMEASURED;
+	e.hs.latency_us = 0;
+	e.hs.resolution_us = 0;
+	assert_int_equal(handshake_kind(&e), HANDSHAKE_UNMEASURED);
+	assert_int_equal(summary_add(s, &e), 0);
+	assert_int_equal(s->handshake[SYNFIN_SIDE_SERVER].count, 1);
+	assert_int_equal(s->handshake[SYNFIN_SIDE_SERVER].max_us, 40);
+	assert_int_equal(s->handshake_estimate[SYNFIN_SIDE_SERVER].count, 1);
+	assert_int_equal(s->handshake_estimate[SYNFIN_SIDE_SERVER].max_us, 31000);
+	assert_int_equal(s->handshake_estimated[SYNFIN_SIDE_SERVER], 2);
+	assert_int_equal(s->handshake_unmeasured[SYNFIN_SIDE_SERVER], 1);
+	assert_int_equal(s->events[SYNFIN_EV_HANDSHAKE], 3);
+	free(s);
+}
+
+/* A TIME_WAIT found at start (seeded, PARTIAL) lasted longer than synfin saw. */
+static void test_partial_time_wait_has_no_duration(void **state)
+{
+	struct summary *s = new_summary();
+	struct synfin_event e = valid_handshake();
+
+	(void)state;
+	e.type = SYNFIN_EV_TIME_WAIT;
+	e.flags = SYNFIN_F_PARTIAL | SYNFIN_F_NO_PID;
+	e.tw.end = SYNFIN_TW_EXPIRED;
+	e.tw.duration_us = 12000000;
+	assert_int_equal(summary_add(s, &e), 0);
+	assert_int_equal(s->time_wait[SYNFIN_TW_EXPIRED].count, 0);
+	assert_int_equal(s->time_wait_partial[SYNFIN_TW_EXPIRED], 1);
+	e.flags = 0;
+	assert_int_equal(summary_add(s, &e), 0);
+	assert_int_equal(s->time_wait[SYNFIN_TW_EXPIRED].count, 1);
+	free(s);
+}
+
 static void test_tw_pending_resolve(void **state)
 {
 	struct synfin_event start = valid_handshake(), out;
@@ -214,6 +266,8 @@ int main(void)
 		cmocka_unit_test(test_time_wait_end_without_entry),
 		cmocka_unit_test(test_partial_close_has_no_lifetime),
 		cmocka_unit_test(test_tw_pending_resolve),
+		cmocka_unit_test(test_estimates_kept_apart),
+		cmocka_unit_test(test_partial_time_wait_has_no_duration),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
