@@ -94,6 +94,12 @@ static __always_inline int take_syn_seen(const struct sock *sk, struct syn_seen 
 	s = bpf_map_lookup_elem(&syns, &k);
 	if (!s || !s->ts_ns)
 		return 0;
+	if (s->dead_after && (__s64)(bpf_jiffies64() - s->dead_after) > 0) {
+		/* left by a request that died long ago: this connection armed no timer */
+		bpf_map_delete_elem(&syns, &k);
+		count_event(SYNFIN_COUNT_SYN_STALE);
+		return 0;
+	}
 	*out = *s;
 	/* Deleted, not just consumed: an LRU that stays full makes every SYN's insert evict,
 	 * and eviction cost ~2.3 us per connection in make bench's profile round (a delete
@@ -286,12 +292,24 @@ static __always_inline void on_synack_retransmit(const struct request_sock *req)
 		count_drop(SYNFIN_DROP_SYNMAP);
 }
 
+/* When a request whose timer was just armed to expire at `expires` is surely dead: the
+ * wheel runs a timer up to 1/8 of its interval late (LVL_CLK_SHIFT), and the softirq may
+ * run later still; the handler then re-arms it (and this is moved on) or drops it. */
+static __always_inline __u64 request_dead_after(__u64 expires)
+{
+	__u64 jiffies = bpf_jiffies64();
+	__u64 interval = (__s64)(expires - jiffies) > 0 ? expires - jiffies : 0;
+
+	return expires + interval / 4 + SYN_STALE_SLACK_JIFFIES;
+}
+
 /* First arm of a request's rsk_timer = the SYN reached the listener (reqsk_queue_hash_req);
- * later arms come from reqsk_timer_handler after num_timeout++. */
+ * later arms come from reqsk_timer_handler after num_timeout++, and only move the time
+ * after which the entry is stale. */
 static __always_inline void on_request_timer_start(struct timer_list *t, __u64 now, __u32 slot)
 {
 	const struct request_sock *req;
-	struct syn_seen seen = { .exact = 1 };
+	struct syn_seen seen = { .exact = 1 }, *old;
 	struct tuple_key k;
 	__u32 netns;
 	__u16 family;
@@ -299,15 +317,22 @@ static __always_inline void on_request_timer_start(struct timer_list *t, __u64 n
 	req = KOBJ_VIEW(struct request_sock,
 			(void *)t - bpf_core_field_offset(struct request_sock, rsk_timer),
 			slot);
-	if (!req || req->num_timeout)
+	if (!req)
 		return;
 	netns = view_netns(&req->__req_common);
 	if (cfg_netns && netns != cfg_netns)
 		return;
 	family = BPF_CORE_READ(req, rsk_ops, family);
 	fill_tuple_key(&k, &req->__req_common, family, netns);
+	if (req->num_timeout) {
+		old = bpf_map_lookup_elem(&syns, &k);
+		if (old && old->exact)
+			old->dead_after = request_dead_after(t->expires);
+		return;
+	}
 	tw_claim_by_tuple(&k, now);
 	seen.ts_ns = now;
+	seen.dead_after = request_dead_after(t->expires);
 	if (bpf_map_update_elem(&syns, &k, &seen, BPF_ANY))
 		count_drop(SYNFIN_DROP_SYNMAP);
 }

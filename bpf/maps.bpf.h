@@ -108,9 +108,18 @@ struct tuple_key {
 
 struct syn_seen {
 	__u64 ts_ns;
+	/* jiffies after which the request cannot be alive: its timer's expiry at its last arm,
+	 * plus slack (SYN_STALE_SLACK). An abandoned request leaves its entry behind, and a
+	 * later connection on the same tuple that arms no timer (a SYN cookie) must not take
+	 * it. 0 = unknown (the first-SYN-ACK entries of --no-time-wait). */
+	__u64 dead_after;
 	__u32 exact; /* 1 = SYN arrival, 0 = first SYN-ACK (misses SYN -> SYN-ACK time) */
 	__u32 pad;
 };
+
+/* request_dead_after(): beyond the wheel's lateness, how late a softirq may run a timer
+ * (jiffies: 0.25 s at HZ=1000, 1 s at HZ=250). */
+#define SYN_STALE_SLACK_JIFFIES 250
 
 /* A SYN flood fills this LRU, which then forgets the oldest half-open requests: their
  * handshakes fall back to the estimated latency, never to a wrong exact one. Per-CPU LRU

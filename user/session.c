@@ -224,8 +224,10 @@ void session_read_info(struct session *s, struct session_info *ri)
 		   loader_recursion_lost(&s->loader);
 	ri->untracked = drops[SYNFIN_DROP_STORAGE] + drops[SYNFIN_DROP_TWMAP] +
 			drops[SYNFIN_DROP_CWMAP];
-	if (!kstate_percpu_sum(loader_counts_fd(&s->loader), SYNFIN_COUNT_MAX, counts))
+	if (!kstate_percpu_sum(loader_counts_fd(&s->loader), SYNFIN_COUNT_MAX, counts)) {
 		ri->children_aborted = (uint64_t)counts[SYNFIN_COUNT_CHILD_ABORTED];
+		ri->syn_stale = (uint64_t)counts[SYNFIN_COUNT_SYN_STALE];
+	}
 	ri->duration_ms = (session_now_ns() - s->started_ns) / 1000000;
 	kstate_gauges(loader_gauges_fd(&s->loader), ri->gauges);
 	ri->gauges[SYNFIN_TCP_TIME_WAIT] -= (int64_t)s->tw_swept;

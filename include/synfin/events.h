@@ -166,6 +166,9 @@ enum synfin_count {
 	 * in TcpPassiveOpens when it created it (tcp_create_openreq_child()), so server
 	 * handshakes + these = TcpPassiveOpens. */
 	SYNFIN_COUNT_CHILD_ABORTED = 0,
+	/* A SYN-arrival entry found past its request's life (the request was abandoned, and a
+	 * SYN cookie reused the tuple later): not taken, the handshake is estimated instead. */
+	SYNFIN_COUNT_SYN_STALE = 1,
 	SYNFIN_COUNT_MAX,
 };
 
