@@ -31,10 +31,20 @@ static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
 		on_connect_start(sk, bpf_ktime_get_ns());
 		return 0;
 	case TCP_SYN_RECV:
-		return 0; /* a child: tracked from its ESTABLISHED on (on_server_established) */
+		/* a child: tracked from its ESTABLISHED on (on_server_established); a client
+		 * whose SYN crossed its peer's (simultaneous open, self-connect) stays a client */
+		if (oldstate == TCP_SYN_SENT && (cs = cs_lookup(sk)))
+			cs->cur_state = TCP_SYN_RECV;
+		return 0;
 	case TCP_ESTABLISHED:
 		if (oldstate == TCP_SYN_RECV) {
-			on_server_established(sk, bpf_ktime_get_ns());
+			cs = cs_lookup(sk); /* only a simultaneous open has state here */
+			if (cs && cs->side == SYNFIN_SIDE_CLIENT) {
+				cs->cur_state = TCP_ESTABLISHED;
+				on_client_established(sk, cs, bpf_ktime_get_ns());
+			} else {
+				on_server_established(sk, bpf_ktime_get_ns());
+			}
 			return 0;
 		}
 	}
@@ -49,7 +59,8 @@ static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
 	now = bpf_ktime_get_ns(); /* ~60 ns in a KVM guest: only for sockets we track */
 	if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT) {
 		on_client_established(sk, cs, now);
-	} else if (oldstate == TCP_SYN_SENT && newstate == TCP_CLOSE) {
+	} else if (newstate == TCP_CLOSE && (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV)) {
+		/* SYN_RECV with state: a simultaneous open that failed */
 		on_connect_fail(sk, cs, now);
 		cs_forget(sk);
 	} else {
@@ -84,14 +95,20 @@ static __always_inline int set_state_skipped(const struct sock *sk, int oldstate
 			catch_event(SYNFIN_HOOK_SET_STATE);
 		return 0;
 	case TCP_SYN_RECV:
-		return 0; /* not tracked */
+		/* a child is not tracked yet; a simultaneous open's SYN_RECV is taken again
+		 * by its ESTABLISHED (handle_set_state) */
+		return 0;
 	}
 	cs = cs_lookup(sk);
 	if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV) {
 		/* A child has state only once tracked. Without state, take it here: where
 		 * synfin_set_state already looked, the filters say no again; a catch is
-		 * counted only when it starts tracking. Done either way. */
-		if (!cs && on_server_established(sk, bpf_ktime_get_ns()))
+		 * counted only when it starts tracking. Done either way. A simultaneous
+		 * open has state, and was missed if it is not ESTABLISHED yet. */
+		if (cs)
+			return cs->side == SYNFIN_SIDE_CLIENT && cs->cur_state != TCP_ESTABLISHED &&
+			       catch_event(SYNFIN_HOOK_SET_STATE);
+		if (on_server_established(sk, bpf_ktime_get_ns()))
 			catch_event(SYNFIN_HOOK_SET_STATE);
 		return 0;
 	}
