@@ -83,16 +83,23 @@ $(OUTPUT)/floor: tests/bench/floor.c $(OUTPUT)/floor.skel.h | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT) $< $(LIBS) -o $@
 
+# -MF: compiling and linking in one step, gcc would write the dependencies to ./a-test_*.d
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Iuser $< $(CORE_OBJS) -lcmocka $(JANSSON) -lm -o $@
+	$(Q)$(CC) $(CFLAGS) -MF $@.d -MT $@ $(INCLUDES) -Iuser $< $(CORE_OBJS) -lcmocka $(JANSSON) -lm -o $@
+
+# kstate walks real BPF maps: its test creates them (root) and counts the walk's steps.
+$(OUTPUT)/tests/test_kstate: tests/unit/test_kstate.c $(OUTPUT)/user/kstate.o $(CORE_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MF $@.d -MT $@ $(INCLUDES) -Iuser $< $(OUTPUT)/user/kstate.o $(CORE_OBJS) \
+		-Wl,--wrap=bpf_map_get_next_key -lcmocka $(LIBS) -o $@
 
 # The layers, checked: every bpf/*.bpf.h compiles on its own (it includes what it uses), and
 # no pure room reaches libbpf, the BPF side or the libbpf-side rooms, even indirectly.
 LIBBPF_ROOMS := user/loader.h user/kstate.h user/ring.h user/session.h user/kernel_features.h
 check-layers: | $(OUTPUT)
 	$(Q)for h in bpf/*.bpf.h; do \
-		echo "#include \"$$h\"" | $(CLANG) $(BPF_CFLAGS) -I. -Iinclude -Ibpf -x c \
+		echo "#include \"$$h\"" | $(CLANG) $(filter-out -MMD -MP,$(BPF_CFLAGS)) -I. -Iinclude -Ibpf -x c \
 			-fsyntax-only - || { echo "check-layers: $$h does not compile alone" >&2; exit 1; }; \
 	done
 	$(Q)for c in $(CORE_SRCS); do \

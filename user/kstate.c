@@ -44,14 +44,19 @@ int kstate_gauges(int gauges_fd, int64_t out[SYNFIN_GAUGE_SLOTS])
 int kstate_sweep_timewaits(int timewaits_fd, int pending_fd, uint64_t now_ns, uint64_t grace_ns,
 			   kstate_event_fn fn, void *ctx)
 {
-	__u64 key, next, *prev = NULL, cancel_ns;
+	__u64 key, next, cancel_ns;
 	struct synfin_event out;
 	struct tw_entry v;
+	bool more;
 	int n = 0;
 
-	while (!bpf_map_get_next_key(pending_fd, prev, &next)) {
+	/* The next key is taken before this one may be deleted: asked for the key after a
+	 * deleted one, the kernel restarts a hash walk from the first, which made this sweep
+	 * quadratic in the entries not yet due (2 M steps for 4,000: tests/unit/test_kstate.c). */
+	more = !bpf_map_get_next_key(pending_fd, NULL, &next);
+	while (more) {
 		key = next;
-		prev = &key;
+		more = !bpf_map_get_next_key(pending_fd, &key, &next);
 		if (bpf_map_lookup_elem(pending_fd, &key, &cancel_ns) || now_ns < cancel_ns ||
 		    now_ns - cancel_ns < grace_ns)
 			continue;
