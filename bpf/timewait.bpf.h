@@ -105,6 +105,10 @@ static __always_inline __u8 tw_handover_just_scheduled(const struct conn_state *
 
 		ev_from_conn(&tw->ev, cs);
 		tw->ev.tw.substate = substate;
+		if (!tw->wanted) { /* a tracked connection's: wanted under a cgroup filter too */
+			tw->wanted = 1;
+			gauge_add(TCP_TIME_WAIT, 1);
+		}
 	}
 	return 1;
 }
@@ -146,9 +150,13 @@ static __always_inline void tw_emit_end(struct tw_entry *tw, __u64 key, __u8 end
 {
 	struct synfin_event *e;
 
-	gauge_add(TCP_TIME_WAIT, -1);
 	if (tw->cancel_ns)
 		bpf_map_delete_elem(&tw_pending, &key);
+	if (!tw->wanted) {
+		bpf_map_delete_elem(&timewaits, &key);
+		return;
+	}
+	gauge_add(TCP_TIME_WAIT, -1);
 	e = ev_reserve(SYNFIN_EV_TIME_WAIT, end_ns);
 	if (e) {
 		__builtin_memcpy(e, &tw->ev, sizeof(*e));
@@ -198,8 +206,10 @@ static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now, _
 		if (old->cancel_ns) {
 			tw_emit_end(old, key, SYNFIN_TW_KILLED, old->ev.tw.substate, old->cancel_ns);
 		} else {
-			count_drop(SYNFIN_DROP_TWMAP); /* its end was never seen */
-			gauge_add(TCP_TIME_WAIT, -1);
+			if (old->wanted) {
+				count_drop(SYNFIN_DROP_TWMAP); /* its end was never seen */
+				gauge_add(TCP_TIME_WAIT, -1);
+			}
 			bpf_map_delete_elem(&timewaits, &key);
 		}
 	}
@@ -210,12 +220,14 @@ static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now, _
 	fresh.ev.type = SYNFIN_EV_TIME_WAIT;
 	fresh.ev.cookie = skc->skc_cookie.counter;
 	fresh.ev.flags = SYNFIN_F_NO_PID;
+	fresh.wanted = !cfg_cgroup; /* else: at the handover (tw_handover_just_scheduled) */
 	fill_id(&fresh.ev.id, skc, tw->tw_sport, netns);
 	if (bpf_map_update_elem(&timewaits, &key, &fresh, BPF_NOEXIST)) {
 		count_drop(SYNFIN_DROP_TWMAP);
 		return;
 	}
-	gauge_add(TCP_TIME_WAIT, 1);
+	if (fresh.wanted)
+		gauge_add(TCP_TIME_WAIT, 1);
 	m = bpf_map_lookup_elem(&tw_marks, &zero);
 	if (m) {
 		m->ts_ns = now;

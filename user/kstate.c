@@ -67,6 +67,8 @@ int kstate_sweep_timewaits(int timewaits_fd, int pending_fd, uint64_t now_ns, ui
 			continue; /* re-armed meanwhile */
 		if (bpf_map_delete_elem(timewaits_fd, &key))
 			continue; /* the kernel side ended it first */
+		if (!v.wanted)
+			continue; /* not the user's (struct tw_entry) */
 		fn(ctx, &out);
 		n++;
 	}

@@ -34,8 +34,13 @@ struct tw_entry {
 	__u64 start_ns;         /* timer first armed: the timewait socket was scheduled */
 	__u64 cancel_ns;        /* early cancel not yet explained: a re-arm or a kill */
 	struct synfin_event ev; /* the TIME_WAIT record, prefilled at start */
+	/* 1 when this TIME_WAIT is one the user asked for: always without a cgroup filter;
+	 * with one (run), only once a tracked connection handed over to it, since a timewait
+	 * socket has no cgroup of its own. Unwanted ones end without a record or a gauge. */
+	__u32 wanted;
+	__u32 pad;
 };
 
-SYNFIN_ASSERT_SIZE(struct tw_entry, 184);
+SYNFIN_ASSERT_SIZE(struct tw_entry, 192);
 
 #endif /* SYNFIN_MAPS_H */

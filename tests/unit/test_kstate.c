@@ -54,6 +54,7 @@ static void test_sweep_is_linear(void **state)
 		v.cancel_ns = cancel;
 		v.ev.type = SYNFIN_EV_TIME_WAIT;
 		v.ev.id.family = 4;
+		v.wanted = 1;
 		assert_int_equal(bpf_map_update_elem(tw_fd, &key, &v, BPF_NOEXIST), 0);
 		assert_int_equal(bpf_map_update_elem(pending_fd, &key, &cancel, BPF_NOEXIST), 0);
 	}
