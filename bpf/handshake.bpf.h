@@ -75,8 +75,17 @@ static __always_inline int on_connect_start(const struct sock *sk, __u64 now)
 	gauge_add(TCP_SYN_SENT, 1);
 	c = bpf_map_lookup_elem(&connecting, &zero);
 	if (c) {
+		struct tuple_key k;
+
+		fill_tuple_key(&k, &sk->__sk_common, skc_key_family(&sk->__sk_common),
+			       skc_netns(&sk->__sk_common));
 		c->ts_ns = now;
 		c->tid = (__u32)id;
+		c->netns = k.netns;
+		c->family = k.family;
+		c->rport = k.rport;
+		__builtin_memcpy(c->raddr, k.raddr, sizeof(c->raddr));
+		c->sk = (__u64)sk;
 	}
 	return 1;
 }

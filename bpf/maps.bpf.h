@@ -133,11 +133,20 @@ struct {
 } syns SEC(".maps");
 
 /* The connecting task per CPU: a timewait socket cancelled from inside that task's connect()
- * was reused by it (__inet_check_established runs synchronously in connect()). */
+ * was reused by it (__inet_check_established runs synchronously in connect()) if it has
+ * the connect()'s 4-tuple. The destination is set before CLOSE->SYN_SENT (tcp_v4_connect,
+ * tcp_v6_connect); the local port is not chosen yet. */
 struct connecting {
 	__u64 ts_ns;
 	__u32 tid;
+	__u32 netns;
+	__u8 raddr[16];
+	__u16 rport; /* network order */
+	__u16 family;
 	__u32 pad;
+	/* the socket: its local port is chosen by the time a reused timewait socket is
+	 * descheduled (__inet_check_established sets inet_num first), read then */
+	__u64 sk;
 };
 
 struct {

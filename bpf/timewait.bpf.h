@@ -238,13 +238,29 @@ static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now, _
 	}
 }
 
-static __always_inline int cancelled_by_our_connect(__u64 now)
+/* Was the timewait socket with 4-tuple k cancelled by this task's connect() of the same
+ * 4-tuple? Thread and time alone also matched a kill the same thread caused right after
+ * connecting elsewhere (tests/integration/test_time_wait_kill_after_connect.sh). */
+static __always_inline int cancelled_by_our_connect(const struct tuple_key *k, __u64 now)
 {
 	struct connecting *c;
+	const __u64 *a, *b;
 	__u32 zero = 0;
+	__u16 lport;
 
 	c = bpf_map_lookup_elem(&connecting, &zero);
-	return c && c->tid == (__u32)bpf_get_current_pid_tgid() && now - c->ts_ns < 10000000;
+	if (!c || c->tid != (__u32)bpf_get_current_pid_tgid() || now - c->ts_ns >= 10000000)
+		return 0;
+	a = (const __u64 *)c->raddr; /* BPF has no memcmp: two 8-byte halves */
+	b = (const __u64 *)k->raddr;
+	if (c->netns != k->netns || c->family != k->family || c->rport != k->rport ||
+	    a[0] != b[0] || a[1] != b[1])
+		return 0;
+	/* a plain address by now: read, not dereferenced */
+	if (bpf_probe_read_kernel(&lport, sizeof(lport),
+				  (void *)c->sk + bpf_core_field_offset(struct sock_common, skc_num)))
+		return 0;
+	return lport == k->lport;
 }
 
 static __always_inline void on_tw_timer_cancel(struct timer_list *t, __u64 now, __u32 slot)
@@ -269,7 +285,8 @@ static __always_inline void on_tw_timer_cancel(struct timer_list *t, __u64 now, 
 		tw_emit_end(e, key, SYNFIN_TW_PURGED, tw->tw_substate, now);
 		return;
 	}
-	if (cancelled_by_our_connect(now)) {
+	fill_tuple_key(&k, &tw->__tw_common, skc_key_family(&tw->__tw_common), e->ev.id.netns);
+	if (cancelled_by_our_connect(&k, now)) {
 		tw_emit_end(e, key, SYNFIN_TW_REUSED, tw->tw_substate, now);
 		return;
 	}
@@ -280,7 +297,6 @@ static __always_inline void on_tw_timer_cancel(struct timer_list *t, __u64 now, 
 	if (bpf_map_update_elem(&tw_pending, &key, &now, BPF_ANY))
 		count_drop(SYNFIN_DROP_TWMAP);
 	tw_last_cancel_ns = now;
-	fill_tuple_key(&k, &tw->__tw_common, skc_key_family(&tw->__tw_common), e->ev.id.netns);
 	bpf_map_update_elem(&tw_cancelled, &k, &key, BPF_ANY);
 }
 

@@ -13,6 +13,9 @@ Modes:
   kill               a client TIME_WAIT on port 40002, then `ss -K` kills it; prints
                      "kill_window_us LO HI", the bounds of that TIME_WAIT's duration
   hold N             N client-first closes; then the TIME_WAITs are left to the caller
+  kill-after-connect a client TIME_WAIT on port 40003; then, in one thread and within
+                     microseconds, a connect() from another port and a kill of that
+                     TIME_WAIT (SOCK_DESTROY, what ss -K sends): a kill, not a reuse
 """
 import socket
 import struct
@@ -41,6 +44,24 @@ def pair(l, addr, bind_port=None):
     s, _ = l.accept()
     print('conn %d %d' % (c.getsockname()[1], PORT), flush=True)
     return c, s
+
+
+def destroy_time_wait(sport):
+    """SOCK_DESTROY of the IPv4 loopback TIME_WAIT with source port sport, from this thread
+    (ss -K would run it in another process). Returns the kernel's errno (0: destroyed)."""
+    NETLINK_SOCK_DIAG, SOCK_DESTROY, TCP_TIME_WAIT = 4, 21, 6
+    NLM_F_REQUEST, NLM_F_ACK = 1, 4
+    lo = socket.inet_aton('127.0.0.1') + bytes(12)
+    sockid = struct.pack('>HH', sport, PORT) + lo + lo + struct.pack('=III', 0, 0xffffffff,
+                                                                     0xffffffff)
+    req = struct.pack('=BBBBI', socket.AF_INET, socket.IPPROTO_TCP, 0, 0,
+                      1 << TCP_TIME_WAIT) + sockid
+    msg = struct.pack('=IHHII', 16 + len(req), SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, 1,
+                      0) + req
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as nl:
+        nl.send(msg)
+        ans = nl.recv(4096)
+    return -struct.unpack('=i', ans[16:20])[0]  # NLMSG_ERROR: 0 or -errno
 
 
 def main():
@@ -82,6 +103,16 @@ def main():
         # substate, then TIME_WAIT at the server's FIN) and ended inside ss: its duration
         # lies between these two bounds, however slow this machine is.
         print('kill_window_us %d %d' % ((t2 - t1) * 1e6, (t3 - t0) * 1e6), flush=True)
+    elif mode == 'kill-after-connect':
+        c, s = pair(l, addr, 40003)
+        c.close(); time.sleep(0.01); s.close()
+        time.sleep(0.2)
+        c2 = socket.socket()
+        c2.connect((addr, PORT))  # another tuple: it reuses nothing
+        err = destroy_time_wait(40003)
+        s2, _ = l.accept()
+        print('destroy_errno %d' % err, flush=True)
+        c2.close(); time.sleep(0.01); s2.close()
     else:
         sys.exit('teardown.py: unknown mode ' + mode)
     time.sleep(0.1)
