@@ -196,6 +196,8 @@ struct seed_walk {
 	const struct loader *l;
 	int home;
 	int seeded;
+	void (*between)(void *ctx);
+	void *ctx;
 };
 
 static int seed_netns(int fd, uint32_t ino, void *ctx)
@@ -211,12 +213,15 @@ static int seed_netns(int fd, uint32_t ino, void *ctx)
 		return -errno; /* cannot return home: stop rather than observe from elsewhere */
 	if (!ret)
 		w->seeded++;
+	if (w->between)
+		w->between(w->ctx);
 	return 0;
 }
 
-int loader_seed(struct loader *l, const char *netns_path, char *err, size_t errlen)
+int loader_seed(struct loader *l, const char *netns_path, void (*between)(void *ctx), void *ctx,
+		char *err, size_t errlen)
 {
-	struct seed_walk w = { .l = l };
+	struct seed_walk w = { .l = l, .between = between, .ctx = ctx };
 	int ret, fd;
 
 	if (!l->seed_link)

@@ -37,8 +37,11 @@ struct loader {
 int loader_load(struct loader *l, const struct loader_config *c, char *err, size_t errlen);
 int loader_attach(struct loader *l, const struct loader_config *c, char *err, size_t errlen);
 /* Runs the iter/tcp seed pass in netns_path's namespace, or in every namespace on the host
- * when NULL. Call after attach. Returns the number of namespaces seeded or -errno. */
-int loader_seed(struct loader *l, const char *netns_path, char *err, size_t errlen);
+ * when NULL. Call after attach. between(ctx), if not NULL, runs after each namespace: the
+ * programs are attached, so live records pile up in the ring meanwhile. Returns the number
+ * of namespaces seeded or -errno. */
+int loader_seed(struct loader *l, const char *netns_path, void (*between)(void *ctx), void *ctx,
+		char *err, size_t errlen);
 void loader_destroy(struct loader *l);
 
 int loader_events_fd(const struct loader *l);
