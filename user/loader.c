@@ -52,6 +52,21 @@ static void describe_load_failure(int ret, char *err, size_t errlen)
 
 /* Writes what features_probe() found into .rodata (bpf/compat.bpf.h) and leaves out what
  * this kernel cannot run. */
+/* The SYN-arrival map is an LRU with per-CPU lists (BPF_F_NO_COMMON_LRU): each CPU holds
+ * max_entries / possible CPUs, and a SYN flood steered to one CPU evicts that CPU's share
+ * only. Sized per CPU, so every CPU keeps SYN_PER_CPU half-open handshakes, up to a total
+ * that bounds the preallocated memory (~110 bytes an entry: 29 MB at the cap, reached at
+ * 8 CPUs; beyond, each CPU holds less). */
+#define SYN_PER_CPU 32768
+#define SYN_MAX_TOTAL (1u << 18)
+static __u32 syn_map_entries(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 n = (__u64)(ncpu > 0 ? ncpu : 1) * SYN_PER_CPU;
+
+	return n > SYN_MAX_TOTAL ? SYN_MAX_TOTAL : (__u32)n;
+}
+
 static int apply_features(struct synfin_bpf *skel, const struct features *f, bool time_wait)
 {
 	bool handlers = f->tw_timer_fn || f->reqsk_timer_fn;
@@ -66,6 +81,8 @@ static int apply_features(struct synfin_bpf *skel, const struct features *f, boo
 	/* The fallback hash is only needed where SK_STORAGE is not usable. */
 	ret = bpf_map__set_max_entries(skel->maps.conns_by_sk,
 				       f->sk_storage ? 1 : SYNFIN_CONNS_BY_SK_ENTRIES);
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.syns, syn_map_entries());
 	if (!time_wait || !handlers) {
 		bpf_program__set_autoload(skel->progs.synfin_timer_start, false);
 		bpf_program__set_autoload(skel->progs.synfin_timer_cancel, false);

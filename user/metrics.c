@@ -282,6 +282,11 @@ static void c_syn_stale(const struct metric_src *src, struct metric_sink *k)
 	emit_u64(k, NULL, src->ri->syn_stale);
 }
 
+static void c_syn_unrecorded(const struct metric_src *src, struct metric_sink *k)
+{
+	emit_u64(k, NULL, src->ri->syn_unrecorded);
+}
+
 static void c_untracked(const struct metric_src *src, struct metric_sink *k)
 {
 	emit_u64(k, NULL, src->ri->untracked);
@@ -492,6 +497,9 @@ const struct metric_def metric_table[] = {
 	{ "synfin_server_syn_stale",
 	  "SYN arrivals left behind by requests that died (abandoned handshakes), found when a later connection on the same 4-tuple armed no request timer (a SYN cookie): not taken as its start; its latency is estimated instead.",
 	  METRIC_COUNTER, NULL, { NULL }, METRIC_NEEDS_RUN_INFO, c_syn_stale, NULL },
+	{ "synfin_server_syn_unrecorded",
+	  "SYN arrivals the SYN map could not store: those handshakes' latency is estimated. (An LRU map replaces its oldest entries rather than fail: a flood shows as estimated handshakes.)",
+	  METRIC_COUNTER, NULL, { NULL }, METRIC_NEEDS_RUN_INFO, c_syn_unrecorded, NULL },
 	{ "synfin_records_malformed",
 	  "Records from the kernel that failed validation and were not counted.",
 	  METRIC_COUNTER, NULL, { NULL }, 0, c_malformed, NULL },

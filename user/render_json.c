@@ -185,6 +185,7 @@ void json_summary_members(struct jw *j, const struct summary *s, const struct se
 	jw_u64(j, "untracked", si->untracked);
 	jw_u64(j, "server_children_aborted", si->children_aborted);
 	jw_u64(j, "syn_stale", si->syn_stale);
+	jw_u64(j, "syn_unrecorded", si->syn_unrecorded);
 	jw_u64(j, "malformed", s->malformed);
 	jw_close(j);
 }

@@ -237,6 +237,7 @@ void session_read_info(struct session *s, struct session_info *ri)
 		   loader_recursion_lost(&s->loader);
 	ri->untracked = drops[SYNFIN_DROP_STORAGE] + drops[SYNFIN_DROP_TWMAP] +
 			drops[SYNFIN_DROP_CWMAP];
+	ri->syn_unrecorded = drops[SYNFIN_DROP_SYNMAP];
 	if (!kstate_percpu_sum(loader_counts_fd(&s->loader), SYNFIN_COUNT_MAX, counts)) {
 		ri->children_aborted = (uint64_t)counts[SYNFIN_COUNT_CHILD_ABORTED];
 		ri->syn_stale = (uint64_t)counts[SYNFIN_COUNT_SYN_STALE];

@@ -13,6 +13,7 @@ struct session_info {
 	uint64_t untracked;             /* connections not tracked: socket storage or map full */
 	uint64_t children_aborted;      /* accepted children dead before ESTABLISHED */
 	uint64_t syn_stale;             /* SYN arrivals left by dead requests, not taken */
+	uint64_t syn_unrecorded;        /* SYN arrivals the SYN map could not store */
 	uint64_t duration_ms;           /* how long synfin observed */
 	int64_t gauges[SYNFIN_GAUGE_SLOTS];  /* sockets now in each kernel TCP state (observed ones) */
 	uint64_t close_wait_oldest_us;

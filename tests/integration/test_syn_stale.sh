@@ -10,7 +10,7 @@
 #      request dies (tcp_synack_retries=1) while the client, which got the SYN-ACK,
 #      aborts (SO_LINGER 0).
 #   2. Seconds later, with SYN cookies forced, the client connects again from the same port.
-# Checks: the second server handshake is estimated, not measured, and its latency is
+# Checks: the SYN map is sized per CPU (item 15); the second server handshake is estimated, not measured, and its latency is
 # well under the seconds between the two; synfin counts one stale entry (summary
 # events.syn_stale). The same first connect without the pause (a re-armed request that does
 # complete) is a positive control: test_ack_drop.
@@ -42,6 +42,13 @@ EOF
 }
 
 synfin_start --netns "/var/run/netns/$NS"
+# Item 15: the SYN map's LRU lists are per CPU, so it is sized per CPU (32768 each, at most
+# 262144 in all): read from synfin's own map fd (map_type 9 = LRU hash, value 24 bytes).
+ncpu=$(awk -F- '{ print ($2 == "" ? $1 : $2) + 1 }' /sys/devices/system/cpu/possible)
+want=$((ncpu * 32768 > 262144 ? 262144 : ncpu * 32768))
+got=$(awk '/^map_type:/ { t = $2 } /^value_size:/ { v = $2 }
+	/^max_entries:/ { if (t == 9 && v == 24) print $2 }' /proc/"$SYNFIN_PID"/fdinfo/* 2>/dev/null | head -n 1)
+check_eq "the SYN map holds 32768 SYNs per possible CPU ($ncpu)" "$want" "$got"
 server_start "$NS" srv --port $P --count 1
 ipt "$NS" -A INPUT -p tcp --dport $P ! --syn -j DROP || die "iptables failed"
 connect_from abort || die "first connect failed"
