@@ -134,6 +134,16 @@ int BPF_PROG(synfin_synack_rtx, const struct sock *sk, const struct request_sock
 	return 0;
 }
 
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(synfin_destroy_sock, struct sock *sk)
+{
+	no_preempt_begin();
+	if (sk->sk_protocol == IPPROTO_TCP)
+		on_destroy(sk, bpf_ktime_get_ns());
+	no_preempt_end();
+	return 0;
+}
+
 /* Fires for every kernel timer: the handler-address test comes first and is all most
  * invocations pay. An unknown address (0) matches nothing. */
 static __always_inline void handle_timer_start(struct timer_list *t, __u32 slot)

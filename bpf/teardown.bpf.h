@@ -52,4 +52,28 @@ static __always_inline void on_teardown_step(const struct sock *sk, struct conn_
 	gauge_add(newstate, 1);
 }
 
+/* tcp_v4_destroy_sock (IPv6 calls it too), after the socket's last transition: a tracked
+ * connection that got past ESTABLISHED but never reached CLOSE in synfin's account lost a
+ * transition on the way. Its close is recorded now, marked incomplete, so that every
+ * established connection has exactly one close record. */
+static __always_inline void on_destroy(const struct sock *sk, __u64 now)
+{
+	struct conn_state *cs = cs_lookup(sk);
+	__u8 st;
+
+	if (!cs)
+		return;
+	st = cs->cur_state;
+	if (st != TCP_ESTABLISHED && st != TCP_FIN_WAIT1 && st != TCP_FIN_WAIT2 &&
+	    st != TCP_CLOSE_WAIT && st != TCP_LAST_ACK && st != TCP_CLOSING)
+		return; /* closed as seen, or never established */
+	cs->cur_state = TCP_CLOSE;
+	cs->flags |= SYNFIN_F_INCOMPLETE;
+	gauge_add(st, -1);
+	if (st == TCP_CLOSE_WAIT)
+		close_wait_leave(sk);
+	on_close(sk, cs, st, now);
+	cs_forget(sk);
+}
+
 #endif

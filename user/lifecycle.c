@@ -91,6 +91,8 @@ int summary_add(struct summary *s, const struct synfin_event *e)
 		break;
 	case SYNFIN_EV_CLOSE:
 		s->closes[e->close.initiator][e->close.how]++;
+		if (e->flags & SYNFIN_F_INCOMPLETE)
+			s->closes_incomplete++;
 		if (e->flags & SYNFIN_F_PARTIAL)
 			s->closes_partial++;
 		else

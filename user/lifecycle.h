@@ -28,6 +28,7 @@ struct summary {
 	uint64_t connect_fail_retransmits;
 	uint64_t closes[SYNFIN_INIT_MAX][SYNFIN_HOW_MAX];
 	uint64_t closes_partial;             /* started before synfin: no lifetime */
+	uint64_t closes_incomplete;          /* recorded at destruction: a transition was missed */
 	struct hist lifetime;
 	struct hist close_wait;              /* time spent in CLOSE_WAIT, closes that visited it */
 	struct hist time_wait[SYNFIN_TW_END_MAX]; /* TIME_WAITs seen from their start */

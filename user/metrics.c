@@ -287,6 +287,11 @@ static void c_syn_unrecorded(const struct metric_src *src, struct metric_sink *k
 	emit_u64(k, NULL, src->ri->syn_unrecorded);
 }
 
+static void c_closes_incomplete(const struct metric_src *src, struct metric_sink *k)
+{
+	emit_u64(k, NULL, src->sum->closes_incomplete);
+}
+
 static void c_untracked(const struct metric_src *src, struct metric_sink *k)
 {
 	emit_u64(k, NULL, src->ri->untracked);
@@ -451,6 +456,11 @@ const struct metric_def metric_table[] = {
 		{ "closes.local.rst", STAT_VALUE, { "local", "rst" }, "closes CMD started with a RST (abort, SO_LINGER 0)", NULL },
 		{ "closes.remote.fin", STAT_VALUE, { "remote", "fin" }, "closes the peer started with a FIN", NULL },
 		{ "closes.remote.rst", STAT_VALUE, { "remote", "rst" }, "closes the peer started with a RST", NULL }) },
+	{ "synfin_connections_closed_incomplete",
+	  "Of synfin_connections_closed: closes recorded only when the kernel destroyed the socket, because a state transition on the way to CLOSE never reached synfin's programs (their closing-state times may be incomplete).",
+	  METRIC_COUNTER, NULL, { NULL }, 0, c_closes_incomplete,
+	  RUN_METRICS(
+		{ "closes.incomplete", STAT_VALUE, { NULL }, "closes recorded at the socket's destruction: a transition was missed", NULL }) },
 	{ "synfin_connection_duration_seconds",
 	  "Connection lifetime from SYN or accept to CLOSE (connections seen from their start).",
 	  METRIC_HISTOGRAM, "seconds", { NULL }, 0, c_connection_duration,

@@ -71,6 +71,7 @@ void json_event(FILE *f, const struct synfin_event *e)
 		jw_u64(&j, "bytes_acked", e->close.bytes_acked);
 		jw_u64(&j, "bytes_received", e->close.bytes_received);
 		jw_bool(&j, "time_wait", e->close.tw_handover);
+		jw_bool(&j, "incomplete", e->flags & SYNFIN_F_INCOMPLETE);
 		jw_i64(&j, "errno", e->close.sk_err);
 		break;
 	case SYNFIN_EV_TIME_WAIT:
@@ -156,6 +157,7 @@ void json_summary_members(struct jw *j, const struct summary *s, const struct se
 		jw_close(j);
 	}
 	jw_u64(j, "partial", s->closes_partial);
+	jw_u64(j, "incomplete", s->closes_incomplete);
 	jw_close(j);
 	json_hist(j, "lifetime", &s->lifetime);
 	jw_object(j, "close_wait");

@@ -79,6 +79,10 @@ enum synfin_close_state {
 /* handshake: the kernel left nothing to measure or estimate the latency from (a SYN cookie
  * without TCP timestamps): latency_us is meaningless and enters no histogram */
 #define SYNFIN_F_UNMEASURED 0x10
+/* close: recorded when the kernel destroyed the socket, because synfin never saw it reach
+ * CLOSE (a state transition did not reach its programs): the closing-state durations and
+ * initiator may be incomplete; the lifetime runs to the destruction */
+#define SYNFIN_F_INCOMPLETE 0x20
 
 /* Addresses in network byte order; IPv4 (including v4-mapped IPv6) uses the first 4 bytes. */
 struct synfin_conn_id {

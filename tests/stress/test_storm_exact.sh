@@ -44,6 +44,7 @@ misses=$(bpftool prog show name synfin_set_state 2>/dev/null | sed -n 's/.*recur
 log "synfin_set_state recursion misses during the test (caught or lost): ${misses:-0}"
 synfin_stop
 
+log "closes recorded only at the socket's destruction (a transition missed): $(ev '.[] | select(.type == "summary") | .closes.incomplete')"
 HS="[.[] | select(.type == \"handshake\" and .netns == $INO)"
 check_true "storm made connections (sanity)" test "$da" -gt 1000
 check_eq "client handshakes == delta TcpActiveOpens" "$da" "$(ev "$HS | select(.side == \"client\")] | length")"
