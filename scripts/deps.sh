@@ -9,6 +9,7 @@ packages=(
 	libbpf-dev libelf-dev zlib1g-dev # loading CO-RE programs (libbpf links libelf, zlib)
 	bpftool                          # skeleton generation, vmlinux.h
 	libmicrohttpd-dev                # the /metrics HTTP server
+	libcap-ng-dev                    # dropping every capability once loaded (user/privilege.c)
 	libjansson-dev                   # reading --baseline reports
 	libcmocka-dev                    # unit tests
 	iproute2 iptables jq procps python3 # integration tests: netns, drops, JSON, sysctl, traffic

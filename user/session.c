@@ -8,6 +8,7 @@
 #include "kstate.h"
 #include "netns.h"
 #include "opts.h"
+#include "privilege.h"
 #include "ring.h"
 #include "session.h"
 #include "synfin/conn_fsm.h"
@@ -167,13 +168,24 @@ int session_start(struct session *s, const struct session_config *c, session_eve
 	s->on_event = on_event;
 	s->on_warn = on_warn;
 	s->ctx = ctx;
+	ret = privilege_require(PRIV_LOAD, err, errlen);
+	if (ret)
+		return ret;
 	ret = loader_load(&s->loader, &c->load, err, errlen);
 	if (!ret)
 		ret = loader_attach(&s->loader, &c->load, err, errlen);
 	if (!ret && !c->no_seed) {
+		privilege_note_seed(c->netns_path);
 		ret = loader_seed(&s->loader, c->netns_path, err, errlen);
 		ret = ret > 0 ? 0 : ret;
 	}
+	if (!ret && c->before_drop)
+		ret = c->before_drop(ctx, err, errlen);
+	/* Everything that needs a capability is done: the fds (programs, links, maps, ring)
+	 * need none. From here on synfin reads records and, for serve, parses HTTP from the
+	 * network with empty capability sets. */
+	if (!ret)
+		ret = privilege_drop(err, errlen);
 	if (ret) {
 		loader_destroy(&s->loader);
 		return ret;

@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Capabilities, not root: synfin runs as an unprivileged user (nobody) holding only the
+# capabilities deploy/synfin.service grants (ambient, through setpriv), and drops every one
+# once its programs are loaded, attached and seeded. Checked against the kernel:
+#   - while `serve` serves and `watch` watches, /proc/PID/status shows CapEff, CapPrm,
+#     CapInh and CapAmb all 0, NoNewPrivs 1, the uid nobody's (for root: CapBnd 0 too);
+#   - the counts are still exact: client handshakes == delta TcpActiveOpens - AttemptFails,
+#     server handshakes + children aborted == delta TcpPassiveOpens, in a fresh namespace;
+#   - a connection established before the start was seeded (setns into --netns needs
+#     CAP_SYS_ADMIN: seeding happens before the drop): the established gauge counts it;
+#   - a missing capability is one line on stderr naming it, exit 1.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/serve_lib.sh"
+t_setup
+require_cmd setpriv capsh curl python3 ss
+
+N=${N:-20}
+SRV_PORT=5101
+HOLD_PORT=5102
+UNIT=$T_REPO/deploy/synfin.service
+NOBODY=$(id -u nobody 2>/dev/null) || die "no user 'nobody'"
+NOGROUP=$(id -g nobody)
+# The unit's set, as setpriv spells it (+bpf,+perfmon,...).
+keep=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT" | tr 'A-Z ' 'a-z\n' | sed 's/^cap_/+/' | paste -sd,)
+[ -n "$keep" ] || die "no CapabilityBoundingSet in $UNIT"
+log "the unit's capabilities: $keep"
+
+# synfin where nobody can execute it (the scratch directory is root's, mode 0700).
+BIN=$(mktemp -d /tmp/synfin-capdrop-bin.XXXXXX) || die "mktemp failed"
+chmod 0755 "$BIN"
+cp "$SYNFIN" "$BIN/synfin" && chmod 0755 "$BIN/synfin" || die "cannot copy synfin"
+trap 'rm -rf "$BIN"; t_cleanup' EXIT
+as_nobody=(setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups
+	--inh-caps="-all,$keep" --ambient-caps="-all,$keep")
+
+# status_field PID NAME: the value of NAME: in /proc/PID/status.
+status_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+# check_dropped WHO PID UID: nothing held, nothing to regain.
+check_dropped() {
+	local who=$1 pid=$2 uid=$3 f
+	for f in CapEff CapPrm CapInh CapAmb; do
+		check_eq "$who: $f while it runs" 0000000000000000 "$(status_field "$pid" "$f")"
+	done
+	check_eq "$who: NoNewPrivs" 1 "$(status_field "$pid" NoNewPrivs)"
+	check_eq "$who: uid" "$uid" "$(status_field "$pid" Uid)"
+}
+
+NS=$(netns_name capdrop)
+netns_create "$NS"
+INO=$(netns_inode "$NS")
+
+# A connection that exists before synfin starts, held open throughout.
+nsx "$NS" python3 -c '
+import socket, sys, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen()
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); a, _ = l.accept()
+print("held", flush=True); time.sleep(600)' $HOLD_PORT >"$T_DIR/hold.out" 2>&1 &
+track_pid $!
+wait_for_line "$T_DIR/hold.out" '^held$' 10 $! || die "the held connection did not come up"
+
+# traffic TAG: N connections in NS; sets DA, DP (kernel deltas of Active/PassiveOpens
+# net of failed attempts).
+traffic() {
+	local a0 p0 f0
+	a0=$(counter "$NS" Tcp ActiveOpens)
+	p0=$(counter "$NS" Tcp PassiveOpens)
+	f0=$(counter "$NS" Tcp AttemptFails)
+	server_start "$NS" "$1-srv" --port $SRV_PORT --count "$N"
+	client_run "$NS" "$1-cli" --port $SRV_PORT --count "$N" --parallel 4
+	check_eq "$1: all $N connections succeeded" 0 "$CLIENT_RC"
+	server_wait "$SERVER_PID" "$1-srv"
+	DA=$(($(counter "$NS" Tcp ActiveOpens) - a0 - ($(counter "$NS" Tcp AttemptFails) - f0)))
+	DP=$(($(counter "$NS" Tcp PassiveOpens) - p0))
+	log "$1: kernel deltas: ActiveOpens - AttemptFails $DA, PassiveOpens $DP"
+	sleep 0.5 # records arrive within a drain period
+}
+
+# --- serve, as nobody with the unit's capabilities
+PORT=$(free_port)
+"${as_nobody[@]}" "$BIN/synfin" serve --listen "127.0.0.1:$PORT" --netns "/var/run/netns/$NS" \
+	>"$T_DIR/serve.out" 2>"$T_DIR/serve.err" &
+SERVE_PID=$!
+track_pid $SERVE_PID
+wait_for_line "$T_DIR/serve.err" '^synfin: ready$' 20 $SERVE_PID ||
+	die "synfin serve not ready: $(tail -n 5 "$T_DIR/serve.err")"
+check_dropped "serve as nobody" $SERVE_PID "$NOBODY"
+scrape "$PORT" "$T_DIR/m0.txt"
+check_eq "serve: the connection held from before the start was seeded (2 sockets)" 2 \
+	"$(metric "$T_DIR/m0.txt" 'synfin_sockets{state="established"}')"
+traffic serve
+scrape "$PORT" "$T_DIR/m1.txt"
+M=$T_DIR/m1.txt
+check_eq "serve: client handshakes == delta ActiveOpens - AttemptFails" "$DA" \
+	"$(metric "$M" 'synfin_handshake_duration_seconds_count{side="client"}')"
+check_eq "serve: server handshakes + children aborted == delta PassiveOpens" "$DP" \
+	"$(($(metric "$M" 'synfin_handshake_duration_seconds_count{side="server"}') + \
+		$(metric "$M" synfin_server_children_aborted_total)))"
+check_eq "serve: client handshakes == $N" "$N" \
+	"$(metric "$M" 'synfin_handshake_duration_seconds_count{side="client"}')"
+check_eq "serve: events lost" 0 "$(metric "$M" synfin_events_lost_total)"
+check_eq "serve: /healthz after the drop" 200 "$(http_code GET "http://127.0.0.1:$PORT/healthz")"
+check_dropped "serve as nobody, after the scrapes" $SERVE_PID "$NOBODY"
+serve_stop $SERVE_PID serve
+
+# --- serve as root: the bounding set goes too (root holds CAP_SETPCAP)
+PORT=$(free_port)
+serve_start root --listen "127.0.0.1:$PORT" --netns "/var/run/netns/$NS"
+check_dropped "serve as root" "$SERVE_PID" 0
+check_eq "serve as root: CapBnd" 0000000000000000 "$(status_field "$SERVE_PID" CapBnd)"
+scrape "$PORT" "$T_DIR/root.txt"
+check_eq "serve as root: scrape after the drop, seeded connection" 2 \
+	"$(metric "$T_DIR/root.txt" 'synfin_sockets{state="established"}')"
+serve_stop "$SERVE_PID" root
+
+# --- watch, as nobody with the unit's capabilities
+SYNFIN_WRAP=("${as_nobody[@]}")
+SYNFIN_SAVED=$SYNFIN
+SYNFIN=$BIN/synfin
+synfin_start --netns "/var/run/netns/$NS"
+check_dropped "watch as nobody" "$SYNFIN_PID" "$NOBODY"
+traffic watch
+check_dropped "watch as nobody, after the traffic" "$SYNFIN_PID" "$NOBODY"
+synfin_stop
+SYNFIN=$SYNFIN_SAVED
+check_eq "watch: client handshakes == delta ActiveOpens - AttemptFails" "$DA" \
+	"$(ev_count "$INO" handshake client)"
+check_eq "watch: server handshakes + children aborted == delta PassiveOpens" "$DP" \
+	"$(($(ev_count "$INO" handshake server) + \
+		$(jq -s '[.[] | select(.type == "summary")][0].events.server_children_aborted' "$SYNFIN_OUT")))"
+check_eq "watch: client handshakes == $N" "$N" "$(ev_count "$INO" handshake client)"
+check_eq "watch: the held connection was seeded (established gauge)" 2 \
+	"$(jq -s '[.[] | select(.type == "summary")][0].sockets.established' "$SYNFIN_OUT")"
+
+# --- a missing capability: one line naming it, exit 1 (CAP_SYS_ADMIN implies both, so it
+# goes too)
+# missing TAG CAPS PATTERN ARGS...: synfin ARGS without CAPS.
+missing() {
+	local tag=$1 caps=$2 pat=$3 rc
+	shift 3
+	capsh --drop="$caps" -- -c 'exec "$@"' - "$SYNFIN" "$@" >"$T_DIR/$tag.out" 2>"$T_DIR/$tag.err"
+	rc=$?
+	check_eq "without $caps: $* exits 1" 1 "$rc"
+	check_eq "without $caps: $*: one line on stderr" 1 "$(wc -l <"$T_DIR/$tag.err")"
+	check_true "without $caps: $*: names it ($(head -c 200 "$T_DIR/$tag.err"))" \
+		grep -q "^synfin: $pat" "$T_DIR/$tag.err"
+}
+missing nobpf cap_bpf,cap_sys_admin 'needs CAP_BPF and CAP_PERFMON.*missing: CAP_BPF)' watch -d 1
+missing noperf cap_perfmon,cap_sys_admin 'needs CAP_BPF and CAP_PERFMON.*missing: CAP_PERFMON)' \
+	serve --listen none --textfile "$T_DIR/x.prom"
+t_done
