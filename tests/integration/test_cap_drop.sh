@@ -10,7 +10,10 @@
 #     server handshakes + children aborted == delta TcpPassiveOpens, in a fresh namespace;
 #   - a connection established before the start was seeded (setns into --netns needs
 #     CAP_SYS_ADMIN: seeding happens before the drop): the established gauge counts it;
-#   - a missing capability is one line on stderr naming it, exit 1.
+#   - a missing capability is one line on stderr naming it, exit 1;
+#   - run: CMD (printing `id -u`) runs as SUDO_UID, as --user NAME or UID, as root only with
+#     --user root or a notice; synfin's own CapEff/CapPrm/CapAmb are 0 while CMD runs; as a
+#     service user, CMD inherits none of synfin's capabilities; no cgroup is left behind.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
 t_setup
@@ -151,4 +154,47 @@ missing() {
 missing nobpf cap_bpf,cap_sys_admin 'needs CAP_BPF and CAP_PERFMON.*missing: CAP_BPF)' watch -d 1
 missing noperf cap_perfmon,cap_sys_admin 'needs CAP_BPF and CAP_PERFMON.*missing: CAP_PERFMON)' \
 	serve --listen none --textfile "$T_DIR/x.prom"
+missing nodac cap_dac_override 'run needs CAP_DAC_OVERRIDE' run -- true
+missing nosetuid cap_setuid 'run needs CAP_SETUID' run --user nobody -- true
+
+# --- run: CMD as the invoking user, never silently as root; synfin itself holds nothing
+CG=$(awk '$0 ~ / - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
+# CMD prints its uid, then synfin's (its parent's) capability sets while it runs.
+probe='id -u; awk '\''/^Cap(Eff|Prm|Amb)/ { print $1 $2 }'\'' /proc/$PPID/status'
+# run_as TAG ENV... -- ARGS...: synfin run ARGS -- sh -c "$probe", under ENV.
+run_as() {
+	local tag=$1
+	shift
+	env "$@" sh -c "$probe" >"$T_DIR/$tag.out" 2>"$T_DIR/$tag.err"
+	RC=$?
+}
+run_as sudo SUDO_UID="$NOBODY" SUDO_GID="$NOGROUP" "$SYNFIN" run -q --
+check_eq "run under sudo: exit 0" 0 "$RC"
+check_eq "run under sudo: CMD runs as SUDO_UID" "$NOBODY" "$(head -n 1 "$T_DIR/sudo.out")"
+check_eq "run: synfin's CapEff, CapPrm, CapAmb while CMD runs" \
+	"CapPrm:0000000000000000 CapEff:0000000000000000 CapAmb:0000000000000000" \
+	"$(tail -n +2 "$T_DIR/sudo.out" | paste -sd ' ')"
+run_as user "$SYNFIN" run -q --user nobody --
+check_eq "run --user nobody: CMD runs as nobody" "$NOBODY" "$(head -n 1 "$T_DIR/user.out")"
+run_as num "$SYNFIN" run -q --user "$NOBODY" --
+check_eq "run --user UID: CMD runs as that uid" "$NOBODY" "$(head -n 1 "$T_DIR/num.out")"
+run_as root -u SUDO_UID -u SUDO_GID "$SYNFIN" run -q --
+check_eq "run as root, no SUDO_UID, no --user: CMD is root" 0 "$(head -n 1 "$T_DIR/root.out")"
+check_true "... and synfin says so ($(head -c 200 "$T_DIR/root.err"))" \
+	grep -q '^synfin: note: running CMD as root' "$T_DIR/root.err"
+run_as eroot -u SUDO_UID -u SUDO_GID "$SYNFIN" run -q --user root --
+check_eq "run --user root: CMD is root" 0 "$(head -n 1 "$T_DIR/eroot.out")"
+check_eq "run --user root: no notice" "" "$(cat "$T_DIR/eroot.err")"
+"$SYNFIN" run -q --user no-such-user-here -- true 2>"$T_DIR/nouser.err"
+check_eq "run --user unknown: exit 2" 2 "$?"
+check_true "run --user unknown: says so" grep -q '^synfin: --user no-such-user-here: no such user' "$T_DIR/nouser.err"
+# synfin as nobody with the unit's set plus run's: CMD is nobody with no capability at all.
+run_as svc "${as_nobody[@]/%$keep/$keep,+dac_override}" "$BIN/synfin" run -q -- \
+	sh -c 'id -u; awk '\''/^Cap(Eff|Prm|Amb|Inh)/ { print $1 $2 }'\'' /proc/self/status'
+check_eq "run as nobody with capabilities: exit 0" 0 "$RC" || log "$(cat "$T_DIR/svc.err")"
+check_eq "run as nobody with capabilities: CMD holds none" \
+	"$NOBODY CapInh:0000000000000000 CapPrm:0000000000000000 CapEff:0000000000000000 CapAmb:0000000000000000" \
+	"$(paste -sd ' ' "$T_DIR/svc.out")"
+check_true "run: no synfin-run cgroup is left (the janitor removed them)" \
+	test -z "$(ls -d "$CG"/synfin-run-* 2>/dev/null)"
 t_done
