@@ -17,7 +17,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
 t_setup
-require_cmd setpriv capsh curl python3 ss
+require_cmd setpriv prlimit capsh curl python3 ss
 
 N=${N:-20}
 SRV_PORT=5101
@@ -35,7 +35,8 @@ BIN=$(mktemp -d /tmp/synfin-capdrop-bin.XXXXXX) || die "mktemp failed"
 chmod 0755 "$BIN"
 cp "$SYNFIN" "$BIN/synfin" && chmod 0755 "$BIN/synfin" || die "cannot copy synfin"
 trap 'rm -rf "$BIN"; t_cleanup' EXIT
-as_nobody=(setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups
+memlock_wrap # as the unit's LimitMEMLOCK=infinity
+as_nobody=("${MEMLOCK_WRAP[@]}" setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups
 	--inh-caps="-all,$keep" --ambient-caps="-all,$keep")
 
 # status_field PID NAME: the value of NAME: in /proc/PID/status.

@@ -16,7 +16,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
 t_setup
-require_cmd systemd-analyze strace python3 setpriv curl
+require_cmd systemd-analyze strace python3 setpriv prlimit curl
 
 UNIT=$T_REPO/deploy/synfin.service
 DS=$T_REPO/deploy/daemonset.yaml
@@ -95,7 +95,8 @@ trap 'rm -rf "$BIN"; t_cleanup' EXIT
 chmod 0755 "$BIN" && cp "$SYNFIN" "$BIN/synfin" && chmod 0755 "$BIN/synfin" || die "cannot copy synfin"
 caps=$(echo "$bound" | tr 'A-Z ' 'a-z\n' | sed 's/^cap_/+/' | paste -sd,)
 PORT=$(free_port)
-strace -f -qq -o "$T_DIR/strace.out" \
+memlock_wrap # as the unit's LimitMEMLOCK=infinity
+strace -f -qq -o "$T_DIR/strace.out" "${MEMLOCK_WRAP[@]}" \
 	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps="-all,$caps" \
 	--ambient-caps="-all,$caps" -- "$BIN/synfin" serve --listen "127.0.0.1:$PORT" \
 	>"$T_DIR/serve.out" 2>"$T_DIR/serve.err" &
