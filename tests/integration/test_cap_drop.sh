@@ -161,7 +161,8 @@ missing nosetuid cap_setuid 'run needs CAP_SETUID' run --user nobody -- true
 # --- run: CMD as the invoking user, never silently as root; synfin itself holds nothing
 CG=$(awk '$0 ~ / - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
 # CMD prints its uid, then synfin's (its parent's) capability sets while it runs.
-probe='id -u; awk '\''/^Cap(Eff|Prm|Amb)/ { print $1 $2 }'\'' /proc/$PPID/status'
+# Last, "cg:" and its cgroup: the test checks that this one is gone (other synfins may run).
+probe='id -u; awk '\''/^Cap(Eff|Prm|Amb)/ { print $1 $2 }'\'' /proc/$PPID/status; sed -n "s/^0::/cg:/p" /proc/self/cgroup'
 # run_as TAG ENV... -- ARGS...: synfin run ARGS -- sh -c "$probe", under ENV.
 run_as() {
 	local tag=$1
@@ -174,7 +175,21 @@ check_eq "run under sudo: exit 0" 0 "$RC"
 check_eq "run under sudo: CMD runs as SUDO_UID" "$NOBODY" "$(head -n 1 "$T_DIR/sudo.out")"
 check_eq "run: synfin's CapEff, CapPrm, CapAmb while CMD runs" \
 	"CapPrm:0000000000000000 CapEff:0000000000000000 CapAmb:0000000000000000" \
-	"$(tail -n +2 "$T_DIR/sudo.out" | paste -sd ' ')"
+	"$(grep '^Cap' "$T_DIR/sudo.out" | paste -sd ' ')"
+# SIGTERM to synfin still reaches a CMD of another user: synfin, without CAP_KILL, signals
+# it as CMD's real uid.
+SUDO_UID=$NOBODY SUDO_GID=$NOGROUP "$SYNFIN" run -q -- sh -c 'trap "exit 42" TERM; sleep 30 & wait' \
+	>"$T_DIR/term.out" 2>"$T_DIR/term.err" &
+SPID=$!
+for _ in $(seq 100); do
+	[ -s "$CG/synfin-run-$SPID/cgroup.procs" ] && [ "$(wc -l <"$CG/synfin-run-$SPID/cgroup.procs")" -ge 2 ] && break
+	sleep 0.05
+done
+kill -TERM $SPID
+wait_pid $SPID 20
+check_eq "run under sudo: SIGTERM reaches CMD running as nobody (its trap: exit 42)" 42 "$?" ||
+	log "$(cat "$T_DIR/term.err")"
+check_true "run under sudo, SIGTERM: the cgroup is removed" test ! -e "$CG/synfin-run-$SPID"
 run_as user "$SYNFIN" run -q --user nobody --
 check_eq "run --user nobody: CMD runs as nobody" "$NOBODY" "$(head -n 1 "$T_DIR/user.out")"
 run_as num "$SYNFIN" run -q --user "$NOBODY" --
@@ -196,6 +211,14 @@ check_eq "run as nobody with capabilities: exit 0" 0 "$RC" || log "$(cat "$T_DIR
 check_eq "run as nobody with capabilities: CMD holds none" \
 	"$NOBODY CapInh:0000000000000000 CapPrm:0000000000000000 CapEff:0000000000000000 CapAmb:0000000000000000" \
 	"$(paste -sd ' ' "$T_DIR/svc.out")"
-check_true "run: no synfin-run cgroup is left (the janitor removed them)" \
-	test -z "$(ls -d "$CG"/synfin-run-* 2>/dev/null)"
+# gone TAG...: the cgroup each CMD saw itself in (its "cg:" line) is removed.
+gone() {
+	local t cg
+	for t in "$@"; do
+		cg=$(sed -n 's/^cg://p' "$T_DIR/$t.out")
+		case $cg in /synfin-run-*) ;; *) log "$t: CMD's cgroup '$cg'"; return 1 ;; esac
+		test ! -e "$CG$cg" || { log "$t: $CG$cg is left"; return 1; }
+	done
+}
+check_true "run: the cgroups CMD ran in are removed (by the janitor)" gone sudo user num root eroot
 t_done
