@@ -9,7 +9,7 @@
 #     CapabilityBoundingSet=, which holds CAP_BPF and CAP_PERFMON and nothing outside the
 #     measured set (CAP_SYS_ADMIN, CAP_SYS_PTRACE);
 #   - every system call a real `synfin serve` makes (strace -f: load, attach, seeding a
-#     second namespace through setns, scrapes, SIGTERM) is allowed by its SystemCallFilter=,
+#     second namespace through setns, scrapes, textfile writes, SIGTERM) is allowed by its SystemCallFilter=,
 #     and every socket family it opens by RestrictAddressFamilies=;
 #   - the DaemonSet parses (python3 yaml), is not privileged, adds exactly the unit's
 #     capabilities and drops ALL, has a read-only root filesystem and no privilege escalation.
@@ -94,11 +94,14 @@ BIN=$(mktemp -d /tmp/synfin-unit-bin.XXXXXX) || die "mktemp failed"
 trap 'rm -rf "$BIN"; t_cleanup' EXIT
 chmod 0755 "$BIN" && cp "$SYNFIN" "$BIN/synfin" && chmod 0755 "$BIN/synfin" || die "cannot copy synfin"
 caps=$(echo "$bound" | tr 'A-Z ' 'a-z\n' | sed 's/^cap_/+/' | paste -sd,)
+# The textfile too (its write, fsync and rename), in a directory nobody may write.
+mkdir "$BIN/tf" && chown nobody "$BIN/tf" || die "cannot make the textfile directory"
 PORT=$(free_port)
 memlock_wrap # as the unit's LimitMEMLOCK=infinity
 strace -f -qq -o "$T_DIR/strace.out" "${MEMLOCK_WRAP[@]}" \
 	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps="-all,$caps" \
 	--ambient-caps="-all,$caps" -- "$BIN/synfin" serve --listen "127.0.0.1:$PORT" \
+	--textfile "$BIN/tf/synfin.prom" --interval 1 \
 	>"$T_DIR/serve.out" 2>"$T_DIR/serve.err" &
 STRACE_PID=$!
 track_pid $STRACE_PID
@@ -106,6 +109,8 @@ wait_for_line "$T_DIR/serve.err" '^synfin: ready$' 30 $STRACE_PID ||
 	die "synfin serve under strace not ready: $(tail -n 3 "$T_DIR/serve.err")"
 scrape "$PORT" "$T_DIR/m.txt"
 check_true "serve under strace answers /metrics" grep -q '^synfin_build_info' "$T_DIR/m.txt"
+sleep 1.2 # one more textfile write, after the drop
+check_true "serve under strace wrote the textfile" grep -q '^synfin_build_info' "$BIN/tf/synfin.prom"
 check_range "the held connection of the second namespace was seeded (established >= 2)" 2 1000000 \
 	"$(metric "$T_DIR/m.txt" 'synfin_sockets{state="established"}')"
 kill -TERM "$(pgrep -n -P $STRACE_PID)" 2>/dev/null || kill -TERM $STRACE_PID
