@@ -201,10 +201,9 @@ struct seed_walk {
 static int seed_netns(int fd, uint32_t ino, void *ctx)
 {
 	struct seed_walk *w = ctx;
-	int ret;
-
 	struct stat st;
 	bool away;
+	int ret;
 
 	(void)ino;
 	/* setns() needs CAP_SYS_ADMIN even into the namespace synfin is in: without it, synfin's
