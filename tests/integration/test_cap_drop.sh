@@ -13,7 +13,8 @@
 #   - a missing capability is one line on stderr naming it, exit 1;
 #   - run: CMD (printing `id -u`) runs as SUDO_UID, as --user NAME or UID, as root only with
 #     --user root or a notice; synfin's own CapEff/CapPrm/CapAmb are 0 while CMD runs; as a
-#     service user, CMD inherits none of synfin's capabilities; no cgroup is left behind.
+#     service user, CMD inherits none of synfin's capabilities; SIGTERM still reaches a CMD
+#     of another user; no cgroup is left behind, also when synfin is SIGKILLed (the janitor).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
 t_setup
@@ -204,6 +205,20 @@ check_eq "run --user root: no notice" "" "$(cat "$T_DIR/eroot.err")"
 "$SYNFIN" run -q --user no-such-user-here -- true 2>"$T_DIR/nouser.err"
 check_eq "run --user unknown: exit 2" 2 "$?"
 check_true "run --user unknown: says so" grep -q '^synfin: --user no-such-user-here: no such user' "$T_DIR/nouser.err"
+# gone_pid PID: exited (or a zombie waiting for a reaper).
+gone_pid() { local st; st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null); [ -z "$st" ] || [ "$st" = Z ]; }
+# synfin SIGKILLed: the janitor (its pipe closed) still kills CMD and removes the cgroup.
+"$SYNFIN" run -q --user root -- sh -c 'echo $$ >"$0"; exec sleep 60' "$T_DIR/killed.pid" \
+	>/dev/null 2>"$T_DIR/killed.err" &
+SPID=$!
+for _ in $(seq 100); do [ -s "$T_DIR/killed.pid" ] && break; sleep 0.05; done
+[ -s "$T_DIR/killed.pid" ] || die "run's CMD did not start: $(cat "$T_DIR/killed.err")"
+kill -KILL $SPID
+wait $SPID 2>/dev/null
+for _ in $(seq 100); do [ -e "$CG/synfin-run-$SPID" ] || break; sleep 0.05; done
+check_true "synfin run SIGKILLed: the janitor removed its cgroup" test ! -e "$CG/synfin-run-$SPID"
+check_true "synfin run SIGKILLed: the janitor killed CMD" gone_pid "$(cat "$T_DIR/killed.pid")"
+
 # synfin as nobody with the unit's set plus run's: CMD is nobody with no capability at all.
 run_as svc "${as_nobody[@]/%$keep/$keep,+dac_override}" "$BIN/synfin" run -q -- \
 	sh -c 'id -u; awk '\''/^Cap(Eff|Prm|Amb|Inh)/ { print $1 $2 }'\'' /proc/self/status'
