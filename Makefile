@@ -14,7 +14,8 @@ CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -MMD -MP
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP
 JANSSON := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
-	$(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) $(JANSSON) -lm
+	$(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) $(JANSSON) -lm \
+	$(shell pkg-config --libs libcap-ng 2>/dev/null || echo -lcap-ng)
 
 # Pure rooms: no libbpf, no I/O beyond what they are for; unit-tested without root.
 CORE_SRCS := user/stats.c user/lifecycle.c user/opts.c user/format.c user/json_writer.c user/render_table.c \
@@ -22,7 +23,7 @@ CORE_SRCS := user/stats.c user/lifecycle.c user/opts.c user/format.c user/json_w
 	user/assert_expr.c user/run_model.c user/report_json.c user/report_html.c user/baseline.c
 APP_SRCS := $(CORE_SRCS) user/loader.c user/bpf_log.c user/kernel_features.c user/calibrate.c \
 	user/ring.c user/kstate.c user/session.c user/netns.c user/check.c user/watch.c \
-	user/serve.c user/cgroup.c user/child.c user/run.c user/main.c
+	user/serve.c user/cgroup.c user/child.c user/run.c user/janitor.c user/privilege.c user/main.c
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
 

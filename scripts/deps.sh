@@ -9,9 +9,12 @@ packages=(
 	libbpf-dev libelf-dev zlib1g-dev # loading CO-RE programs (libbpf links libelf, zlib)
 	bpftool                          # skeleton generation, vmlinux.h
 	libmicrohttpd-dev                # the /metrics HTTP server
+	libcap-ng-dev                    # dropping every capability once loaded (user/privilege.c)
 	libjansson-dev                   # reading --baseline reports
 	libcmocka-dev                    # unit tests
 	iproute2 iptables jq procps python3 # integration tests: netns, drops, JSON, sysctl, traffic
+	strace systemd python3-yaml      # test_service_unit: syscalls vs the unit, systemd-analyze, the DaemonSet
+	libcap2-bin util-linux           # capsh, setpriv, prlimit: synfin with exactly the unit's capabilities
 	curl prometheus                  # serve tests: scraping, promtool, a real Prometheus
 	python3-jsonschema chromium      # run tests: report schema, HTML report rendered headless
 	fonts-dejavu-core                #   (chromium needs one font to draw the SVG labels)

@@ -15,6 +15,7 @@
 #include "check.h"
 #include "kernel_features.h"
 #include "loader.h"
+#include "privilege.h"
 
 /* One line of the report. status: "ok", "no" (synfin runs without it) or "FAIL" (it cannot
  * run). feature: the name `--json` and the tests' "# requires:" lines use, or NULL. */
@@ -266,9 +267,12 @@ int check_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	it = add(&r, NULL, geteuid() == 0 ? "ok" : "FAIL", "running as root");
-	if (geteuid() != 0)
-		snprintf(it->detail, sizeof(it->detail), "run synfin as root");
+	/* Capabilities, not uid 0: a service user holding CAP_BPF and CAP_PERFMON runs synfin. */
+	loads = !privilege_require(PRIV_LOAD, err, sizeof(err));
+	it = add(&r, NULL, loads ? "ok" : "FAIL", "capabilities (CAP_BPF, CAP_PERFMON)");
+	if (!loads)
+		snprintf(it->detail, sizeof(it->detail), "%s", err);
+	loads = true;
 	check_btf(&r);
 	if (!r.fatal) {
 		if (features_probe(&f, err, sizeof(err))) {

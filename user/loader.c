@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <stdio.h>
@@ -19,11 +20,9 @@ static const char *load_hint(int err)
 	switch (-err) {
 	case EPERM:
 	case EACCES:
-		if (geteuid() != 0)
-			return "run synfin as root (it needs CAP_BPF and CAP_PERFMON)";
-		return "denied although synfin runs as root: a capability is missing from its "
-		       "bounding set (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN), or a lockdown/LSM "
-		       "policy forbids BPF; run 'synfin check'";
+		return "denied although synfin holds CAP_BPF and CAP_PERFMON: a lockdown/LSM policy "
+		       "forbids BPF, or (before 5.11) the memlock limit is too low "
+		       "(LimitMEMLOCK=infinity or CAP_SYS_RESOURCE); run 'synfin check'";
 	case ENOENT:
 	case ESRCH:
 		return "the kernel lacks BTF or a tracepoint synfin needs; run 'synfin check'";
@@ -212,6 +211,7 @@ static int seed_current_netns(const struct loader *l)
 struct seed_walk {
 	const struct loader *l;
 	int home;
+	ino_t home_ino;
 	int seeded;
 	void (*between)(void *ctx);
 	void *ctx;
@@ -220,13 +220,18 @@ struct seed_walk {
 static int seed_netns(int fd, uint32_t ino, void *ctx)
 {
 	struct seed_walk *w = ctx;
+	struct stat st;
+	bool away;
 	int ret;
 
 	(void)ino;
-	if (setns(fd, CLONE_NEWNET))
-		return 0; /* a namespace that died meanwhile */
+	/* setns() needs CAP_SYS_ADMIN even into the namespace synfin is in: without it, synfin's
+	 * own namespace must still be seeded. */
+	away = fstat(fd, &st) || st.st_ino != w->home_ino;
+	if (away && setns(fd, CLONE_NEWNET))
+		return 0; /* a namespace that died meanwhile, or no CAP_SYS_ADMIN */
 	ret = seed_current_netns(w->l);
-	if (setns(w->home, CLONE_NEWNET))
+	if (away && setns(w->home, CLONE_NEWNET))
 		return -errno; /* cannot return home: stop rather than observe from elsewhere */
 	if (!ret)
 		w->seeded++;
@@ -239,6 +244,7 @@ int loader_seed(struct loader *l, const char *netns_path, void (*between)(void *
 		char *err, size_t errlen)
 {
 	struct seed_walk w = { .l = l, .between = between, .ctx = ctx };
+	struct stat st;
 	int ret, fd;
 
 	if (!l->seed_link)
@@ -249,6 +255,8 @@ int loader_seed(struct loader *l, const char *netns_path, void (*between)(void *
 		snprintf(err, errlen, "opening /proc/self/ns/net failed: %s", strerror(-ret));
 		return ret;
 	}
+	if (!fstat(w.home, &st))
+		w.home_ino = st.st_ino;
 	if (netns_path) {
 		fd = open(netns_path, O_RDONLY | O_CLOEXEC);
 		ret = fd < 0 ? -errno : seed_netns(fd, 0, &w);

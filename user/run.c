@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,6 +25,8 @@
 #include "cgroup.h"
 #include "child.h"
 #include "format.h"
+#include "janitor.h"
+#include "privilege.h"
 #include "opts.h"
 #include "render.h"
 #include "report_html.h"
@@ -44,6 +47,7 @@ enum {
 	OPT_SETTLE,
 	OPT_ALLOW_NO_SAMPLES,
 	OPT_ALLOW_LOST,
+	OPT_USER,
 };
 
 static const struct opt_def run_opts[] = {
@@ -56,6 +60,7 @@ static const struct opt_def run_opts[] = {
 	{ "quiet", no_argument, 'q', NULL, "no summary table: only failed assertions and errors" },
 	{ "allow-no-samples", no_argument, OPT_ALLOW_NO_SAMPLES, NULL, "an assertion on a quantile or max of nothing passes (default: it fails, 'no samples')" },
 	{ "allow-lost", required_argument, OPT_ALLOW_LOST, "N", "pass with up to N lost events (default 0: any loss fails the run, its counts are low)" },
+	{ "user", required_argument, OPT_USER, "NAME|UID", "run CMD as this user (default: the sudo caller, SUDO_UID/SUDO_GID; as root without either: root, with a notice)" },
 	SESSION_OPTS_TUNING,
 	{ 0 },
 };
@@ -73,6 +78,12 @@ struct run {
 	bool allow_no_samples;
 	uint64_t allow_lost;
 	struct cgroup cgroup;
+	struct janitor janitor;
+	const char *user_arg;
+	struct child_user user;
+	bool root_notice;        /* CMD runs as root only because nothing said otherwise */
+	char **cmd;
+	struct child_launch launch;
 	struct session s;
 	struct endpoint_table *endpoints;
 	struct tw_timeline tw;
@@ -119,6 +130,9 @@ static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errl
 		return 0;
 	case OPT_ALLOW_NO_SAMPLES:
 		r->allow_no_samples = true;
+		return 0;
+	case OPT_USER:
+		r->user_arg = arg;
 		return 0;
 	case OPT_ALLOW_LOST:
 		if (parse_u64(arg, 0, UINT64_MAX, &r->allow_lost))
@@ -337,6 +351,72 @@ static void close_outputs(struct run *r)
 	r->report = r->html = r->prom = NULL;
 }
 
+/* ---------------------------------------------------------------- CMD's user */
+
+static int parse_id(const char *s, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return !*s || *end || errno || *v >= (uid_t)-1 ? -EINVAL : 0;
+}
+
+/* Who CMD runs as: --user, else the sudo caller, else synfin's own user. Never root by
+ * accident: root only with --user root, or with a notice when synfin is root and nothing
+ * names anyone else. 0, or -EINVAL with err set (a usage error). */
+static int resolve_user(struct run *r, char *err, size_t errlen)
+{
+	const char *suid = getenv("SUDO_UID"), *sgid = getenv("SUDO_GID");
+	unsigned long uid, gid;
+	struct passwd *pw;
+
+	if (r->user_arg) {
+		pw = getpwnam(r->user_arg);
+		if (!pw && !parse_id(r->user_arg, &uid))
+			pw = getpwuid((uid_t)uid);
+		if (!pw) {
+			snprintf(err, errlen, "--user %s: no such user", r->user_arg);
+			return -EINVAL;
+		}
+		r->user = (struct child_user){ .set = true, .uid = pw->pw_uid, .gid = pw->pw_gid };
+	} else if (suid && geteuid() == 0) {
+		if (parse_id(suid, &uid) || !sgid || parse_id(sgid, &gid)) {
+			snprintf(err, errlen, "SUDO_UID/SUDO_GID '%s'/'%s' are not ids: give --user",
+				 suid, sgid ? sgid : "");
+			return -EINVAL;
+		}
+		r->user = (struct child_user){ .set = true, .uid = (uid_t)uid, .gid = (gid_t)gid };
+	} else {
+		r->root_notice = geteuid() == 0;
+		return 0; /* synfin's own ids */
+	}
+	if (r->user.uid == geteuid() && r->user.gid == getegid() && r->user.uid != 0)
+		r->user.set = false; /* already them */
+	return 0;
+}
+
+/* The last things done with synfin's capabilities (session_start() drops them next): the
+ * janitor that will remove the cgroup, and CMD's process, in the cgroup and already its
+ * user, waiting to exec. */
+static int before_drop(void *ctx, char *err, size_t errlen)
+{
+	struct run *r = ctx;
+	int ret;
+
+	ret = janitor_start(&r->janitor, &r->cgroup, err, errlen);
+	if (!ret)
+		ret = child_spawn(r->cmd, &r->cgroup, &r->user, &r->launch, err, errlen);
+	/* Signals to CMD (SIGTERM passed on, leftovers killed one by one before cgroup.kill,
+	 * 5.14) need no CAP_KILL when synfin's real uid is CMD's (kill_ok_by_cred()); the
+	 * effective uid stays, for the cgroup's files. */
+	if (!ret && r->user.set && r->user.uid != getuid() && setresuid(r->user.uid, -1, -1)) {
+		ret = -errno;
+		snprintf(err, errlen, "setting the real uid to CMD's failed: %s", strerror(-ret));
+	}
+	return ret;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static int observe(struct run *r, char **cmd, int ncmd);
@@ -462,10 +542,14 @@ static int observe(struct run *r, char **cmd, int ncmd)
 	char err[512], name[32];
 	pid_t pid = -1;
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "synfin: must run as root (loading BPF programs needs CAP_BPF and CAP_PERFMON, the cgroup needs CAP_SYS_ADMIN): try sudo\n");
-		return 1;
+	if (resolve_user(r, err, sizeof(err))) {
+		fprintf(stderr, "synfin: %s (see 'synfin run --help')\n", err);
+		return 2;
 	}
+	if (privilege_require(PRIV_CGROUP | (r->user.set ? PRIV_SET_USER : 0), err, sizeof(err)))
+		goto out_err;
+	r->cmd = cmd;
+	r->cfg.before_drop = before_drop;
 	r->endpoints = calloc(1, sizeof(*r->endpoints));
 	if (!r->endpoints) {
 		fprintf(stderr, "synfin: out of memory\n");
@@ -486,10 +570,14 @@ static int observe(struct run *r, char **cmd, int ncmd)
 	child_catch_signals(&oldmask);
 	if (child_signal()) {
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		child_abandon(&r->launch);
 		status = CHILD_EXIT_SIGNAL_BASE + child_signal();
 		goto out;
 	}
-	pid = child_start(cmd, &r->cgroup, &oldmask, &exec_errno, err, sizeof(err));
+	if (r->root_notice)
+		fprintf(stderr, "synfin: note: running CMD as root (no SUDO_UID, no --user; --user root says so)\n");
+	pid = child_release(&r->launch, &exec_errno, err, sizeof(err));
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	if (pid < 0)
 		goto out_err;
 	if (exec_errno)
@@ -527,11 +615,15 @@ out_err:
 out:
 	if (pid > 0)
 		child_gone();
+	child_abandon(&r->launch);
 	if (r->cgroup.dir[0])
 		cgroup_kill_all(&r->cgroup, LEFTOVER_WAIT_MS, session_up ? poll_session : NULL, r);
 	if (session_up)
 		session_stop(&r->s);
-	if (r->cgroup.dir[0] && (ret = cgroup_remove(&r->cgroup)))
+	/* Without capabilities synfin cannot remove the cgroup itself: the janitor does. */
+	if (r->janitor.pid)
+		janitor_finish(&r->janitor); /* it says so itself when it cannot */
+	else if (r->cgroup.dir[0] && (ret = cgroup_remove(&r->cgroup)))
 		fprintf(stderr, "synfin: removing the cgroup %s failed: %s; remove it with rmdir once it is empty\n",
 			r->cgroup.dir, strerror(-ret));
 	return status;

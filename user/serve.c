@@ -446,10 +446,6 @@ int serve_main(int argc, char **argv)
 		fprintf(stderr, "synfin: %s\n", err);
 		return 2;
 	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "synfin: must run as root (loading BPF programs needs CAP_BPF and CAP_PERFMON): try sudo\n");
-		return 1;
-	}
 	if (http) {
 		fd = open_listener(&sv);
 		if (fd < 0) {

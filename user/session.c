@@ -8,6 +8,7 @@
 #include "kstate.h"
 #include "netns.h"
 #include "opts.h"
+#include "privilege.h"
 #include "ring.h"
 #include "session.h"
 #include "synfin/conn_fsm.h"
@@ -176,6 +177,9 @@ int session_start(struct session *s, const struct session_config *c, session_eve
 	s->on_event = on_event;
 	s->on_warn = on_warn;
 	s->ctx = ctx;
+	ret = privilege_require(PRIV_LOAD, err, errlen);
+	if (ret)
+		return ret;
 	ret = loader_load(&s->loader, &c->load, err, errlen);
 	if (!ret)
 		ret = loader_attach(&s->loader, &c->load, err, errlen);
@@ -193,11 +197,20 @@ int session_start(struct session *s, const struct session_config *c, session_eve
 	}
 	s->started_ns = session_now_ns();
 	if (!c->no_seed) {
+		privilege_note_seed(c->netns_path);
 		ret = loader_seed(&s->loader, c->netns_path, drain_between_seeds, s, err, errlen);
-		if (ret < 0) {
-			session_stop(s);
-			return ret;
-		}
+		ret = ret > 0 ? 0 : ret;
+	}
+	if (!ret && c->before_drop)
+		ret = c->before_drop(ctx, err, errlen);
+	/* Everything that needs a capability is done: the fds (programs, links, maps, ring)
+	 * need none. From here on synfin reads records and, for serve, parses HTTP from the
+	 * network with empty capability sets. */
+	if (!ret)
+		ret = privilege_drop(err, errlen);
+	if (ret) {
+		session_stop(s);
+		return ret;
 	}
 	warn_degraded(&s->loader.feat, &c->load);
 	return 0;

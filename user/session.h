@@ -68,6 +68,9 @@ struct session_config {
 	bool no_seed;              /* don't track sockets that existed before the start */
 	/* Optional: decides per record whether it belongs to this session (after filter). */
 	bool (*accept)(void *ctx, const struct synfin_event *e);
+	/* Optional: the last thing done with synfin's capabilities, before they are dropped
+	 * (run starts CMD's process and its cgroup's janitor here). 0 or -errno, err filled. */
+	int (*before_drop)(void *ctx, char *err, size_t errlen);
 };
 
 struct ring;

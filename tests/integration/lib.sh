@@ -132,6 +132,22 @@ has_feature() {
 	[ "$(jq -r --arg n "$1" '.features[$n] // false' "$f")" = true ]
 }
 
+# memlock_wrap: a command prefix (sets MEMLOCK_WRAP) giving what it runs the largest
+# RLIMIT_MEMLOCK root may give, as LimitMEMLOCK=infinity does for the unit: before 5.11
+# BPF memory counts against it and an unprivileged synfin cannot raise it (no
+# CAP_SYS_RESOURCE). Unlimited where root may; else the hard limit (a machine whose
+# bounding set lacks CAP_SYS_RESOURCE, whose kernel then must have memcg accounting).
+memlock_wrap() {
+	local hard
+	if prlimit --memlock=unlimited:unlimited true 2>/dev/null; then
+		MEMLOCK_WRAP=(prlimit --memlock=unlimited:unlimited)
+	else
+		hard=$(ulimit -Hl)
+		[ "$hard" = unlimited ] || hard=$((hard * 1024))
+		MEMLOCK_WRAP=(prlimit --memlock="$hard:$hard")
+	fi
+}
+
 # ---------------------------------------------------------------- namespaces
 
 # netns_name SUFFIX: the name this test uses for namespace SUFFIX.
