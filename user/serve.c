@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -22,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "metrics.h"
@@ -285,47 +285,97 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return reply(c, MHD_HTTP_OK, prom_content_type(fmt), buf, len, MHD_RESPMEM_MUST_FREE);
 }
 
-/* PATH.tmp, written and fsync'ed, then renamed over PATH: node_exporter never reads half a
- * file. The directory is synced too, so the rename survives a crash. 0 or -errno. */
-static int write_atomically(const char *path, const char *buf, size_t len)
+/* Creates a temporary file next to base in dfd under a name nobody can predict or plant:
+ * the textfile's directory may be writable by others (a service group), and root must never
+ * follow their symlink or open their file. O_EXCL fails on anything already at the name,
+ * a symlink included, so an unlucky guess is retried, never reused. The name starts with '.'
+ * and does not end in .prom: node_exporter never reads it. Returns the fd or -errno. */
+static int create_temp(int dfd, const char *base, char *name, size_t namelen)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[12];
+	int attempt, fd;
+	size_t i, n;
+
+	for (attempt = 0; attempt < 16; attempt++) {
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -EIO;
+		n = (size_t)snprintf(name, namelen, ".%s.", base);
+		if (n + sizeof(rnd) + 1 > namelen)
+			return -ENAMETOOLONG;
+		for (i = 0; i < sizeof(rnd); i++)
+			name[n + i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
+		name[n + sizeof(rnd)] = '\0';
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
 	size_t off = 0;
 	ssize_t n;
-	int fd, dfd, err = 0;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
 	while (off < len) {
 		n = write(fd, buf + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
+		if (n < 0)
+			return -errno;
 		off += (size_t)n;
 	}
+	return 0;
+}
+
+/* A unique temporary file in PATH's directory, written and fsync'ed, then renamed over PATH:
+ * node_exporter never reads half a file, and a failed write (a full disk, a directory that
+ * vanished) leaves the previous PATH as it was. Everything goes through one directory fd, so
+ * the directory cannot be swapped for a symlink between the steps; rename replaces a
+ * symlink at PATH itself instead of writing through it. The directory is synced too, so the
+ * rename survives a crash. 0 or -errno. */
+static int write_atomically(const char *path, const char *buf, size_t len)
+{
+	char dir[PATH_MAX], base[NAME_MAX + 1], tmp[NAME_MAX + 1];
+	const char *slash = strrchr(path, '/');
+	int fd, dfd, err;
+
+	if (slash) {
+		if ((size_t)(slash - path) >= sizeof(dir))
+			return -ENAMETOOLONG;
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+		if (!dir[0])
+			strcpy(dir, "/");
+	} else {
+		strcpy(dir, ".");
+	}
+	if ((size_t)snprintf(base, sizeof(base), "%s", slash ? slash + 1 : path) >= sizeof(base))
+		return -ENAMETOOLONG;
+	if (!base[0])
+		return -EISDIR;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	fd = create_temp(dfd, base, tmp, sizeof(tmp));
+	if (fd < 0) {
+		close(dfd);
+		return fd;
+	}
+	err = write_all(fd, buf, len);
 	if (!err && fsync(fd))
 		err = -errno;
 	if (close(fd) && !err)
 		err = -errno;
-	if (!err && rename(tmp, path))
+	if (!err && renameat(dfd, tmp, dfd, base))
 		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return err;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	if (err)
+		unlinkat(dfd, tmp, 0);
+	else if (fsync(dfd))
+		err = -errno; /* renamed, but the rename may not survive a crash: say so */
+	close(dfd);
+	return err;
 }
 
 /* Called with sv->lock held; drops it while writing to disk. Reports each new error once. */
