@@ -227,6 +227,12 @@ out:
 	return n;
 }
 
+const char *term_str(char *buf, size_t cap, const char *s)
+{
+	term_escape(buf, cap, s, strlen(s));
+	return buf;
+}
+
 void comm_to_str(char *out, const char *comm)
 {
 	term_escape(out, COMM_STR_LEN, comm, SYNFIN_COMM_LEN);

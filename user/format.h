@@ -42,6 +42,9 @@ void comm_to_str(char *out, const char *comm);
  * well-formed UTF-8 as is, '\' as \\, and every control byte (C0, DEL, C1, bidi controls) and
  * byte that is not UTF-8 as \xHH; cut before an escape that does not fit. Returns strlen(dst). */
 size_t term_escape(char *dst, size_t cap, const char *s, size_t len);
+/* term_escape() of the C string s into buf, returned: for a user's or the kernel's string in
+ * a message (an argument, a path), which goes to a terminal as often as not. */
+const char *term_str(char *buf, size_t cap, const char *s);
 
 /* Length of the well-formed UTF-8 sequence at p (RFC 3629), 0 when the bytes there are not
  * one (p[0] must be >= 0x80 for a useful answer). */

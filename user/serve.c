@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "metrics.h"
 #include "netns.h"
+#include "format.h"
 #include "opts.h"
 #include "render_prom.h"
 #include "serve.h"
@@ -381,6 +382,7 @@ static int write_atomically(const char *path, const char *buf, size_t len)
 /* Called with sv->lock held; drops it while writing to disk. Reports each new error once. */
 static int write_textfile_locked(struct serve *sv)
 {
+	char shown[PATH_MAX];
 	size_t len;
 	char *buf;
 	int ret;
@@ -390,9 +392,11 @@ static int write_textfile_locked(struct serve *sv)
 	ret = buf ? write_atomically(sv->textfile, buf, len) : -ENOMEM;
 	free(buf);
 	if (ret && ret != sv->textfile_err)
-		fprintf(stderr, "synfin: cannot write %s: %s\n", sv->textfile, strerror(-ret));
+		fprintf(stderr, "synfin: cannot write %s: %s\n",
+			term_str(shown, sizeof(shown), sv->textfile), strerror(-ret));
 	else if (!ret && sv->textfile_err)
-		fprintf(stderr, "synfin: %s written again\n", sv->textfile);
+		fprintf(stderr, "synfin: %s written again\n",
+			term_str(shown, sizeof(shown), sv->textfile));
 	sv->textfile_err = ret;
 	pthread_mutex_lock(&sv->lock);
 	return ret;
@@ -463,7 +467,7 @@ int serve_main(int argc, char **argv)
 	bool http;
 	uint64_t next_write = 0, period_ns;
 	int first = 0, ret, fd = -1, status = 0;
-	char err[256];
+	char err[256], shown[PATH_MAX];
 
 	parse_listen(DEFAULT_LISTEN, &sv.addr, &sv.addrlen);
 	ret = opts_parse(argc, argv, serve_opts, apply_opt, &sv, &first, err, sizeof(err));
@@ -472,7 +476,8 @@ int serve_main(int argc, char **argv)
 		return 0;
 	}
 	if (ret == 0 && first < argc) {
-		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[first]);
+		snprintf(err, sizeof(err), "unexpected argument '%s'",
+			 term_str(shown, sizeof(shown), argv[first]));
 		ret = -EINVAL;
 	}
 	http = strcmp(sv.listen, "none") != 0;
@@ -548,7 +553,8 @@ int serve_main(int argc, char **argv)
 		fprintf(stderr, "synfin: serving http://%s/metrics\n", sv.listen);
 	}
 	if (sv.textfile)
-		fprintf(stderr, "synfin: writing %s every %g s\n", sv.textfile, sv.interval_s);
+		fprintf(stderr, "synfin: writing %s every %g s\n",
+			term_str(shown, sizeof(shown), sv.textfile), sv.interval_s);
 	fprintf(stderr, "synfin: ready\n");
 	while (!stop_requested) {
 		/* Timed, so a SIGINT that lands while a scrape holds us here still stops us

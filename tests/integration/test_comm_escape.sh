@@ -79,4 +79,19 @@ check_eq "JSON: handshake and close records with the ESC name, escaped as \\u001
 	"$(awk '$1 == "comm" && $2 == "\"\\u001b[2J\\u001b[31mEVIL\"" { print $3 }' "$T_DIR/strict.out")"
 check_eq "JSON: handshake and close records with bad\\ufffd\\ufffdname" "$((4 * N))" \
 	"$(awk '$1 == "comm" && $2 == "\"bad\\ufffd\\ufffdname\"" { print $3 }' "$T_DIR/strict.out")"
+
+# --- a user's strings in messages: an option value, an argument, a path
+"$SYNFIN" watch --port $'\x1b[2J' >/dev/null 2>"$T_DIR/arg.err"
+check_eq "bad option value: exit 2" 2 "$?"
+check_eq "bad option value: the message, escaped" \
+	"synfin: invalid value '\x1b[2J' for --port (see 'synfin watch --help')" "$(cat "$T_DIR/arg.err")"
+"$SYNFIN" serve --listen none --textfile "$T_DIR/none"$'/\x1b[31mx.prom' \
+	--netns "/var/run/netns/$NS" >/dev/null 2>"$T_DIR/path.err"
+check_eq "textfile in a missing directory: exit 1" 1 "$?"
+check_eq "textfile in a missing directory: the path, escaped" \
+	"synfin: cannot write $T_DIR/none/\x1b[31mx.prom: No such file or directory" "$(cat "$T_DIR/path.err")"
+"$SYNFIN" run --report /dev/null -- true $'\x1b[2J' >/dev/null 2>"$T_DIR/run.err"
+check_eq "run: the command line in its summary, escaped" 1 \
+	"$(grep -cF "synfin run: 'true \x1b[2J' exited with 0" "$T_DIR/run.err")"
+check_eq "messages with an ESC byte" 0 "$(cat "$T_DIR"/{arg,path,run}.err | grep -c $'\x1b')"
 t_done
