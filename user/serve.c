@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "netns.h"
 #include "format.h"
+#include "http_guard.h"
 #include "opts.h"
 #include "render_prom.h"
 #include "serve.h"
@@ -42,6 +43,7 @@
 #define HTTP_CONNECTION_LIMIT 512
 #define HTTP_PER_IP_LIMIT 256
 #define HTTP_TIMEOUT_S 10           /* idle connections are closed after this long */
+#define HTTP_FIRST_REQUEST_S 5      /* a new connection's headers must be in by then (http_guard.h) */
 #define HTTP_MEMORY_LIMIT (32 * 1024) /* request headers beyond this get 431 */
 #define HTTP_BACKLOG 128
 
@@ -81,6 +83,7 @@ struct serve {
 	int waiters;                    /* scrapes waiting for the lock (atomic) */
 	bool interval_set;
 	int textfile_err;               /* last textfile errno reported, to report each once */
+	struct http_guard guard;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -256,6 +259,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	(void)upload_data;
+	if (!*req_cls) /* the first call for a request: its headers are all in */
+		http_guard_headers_done(c);
 	if (strcmp(url, "/") && strcmp(url, "/metrics") && strcmp(url, "/healthz"))
 		return reply(c, MHD_HTTP_NOT_FOUND, TEXT, "not found\n", 10, MHD_RESPMEM_PERSISTENT);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
@@ -441,6 +446,8 @@ static struct MHD_Daemon *start_http(struct serve *sv, int fd)
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP_LIMIT,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_S,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
+			     MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, &sv->guard,
+			     MHD_OPTION_NOTIFY_COMPLETED, http_guard_completed, &sv->guard,
 			     MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return d;
@@ -542,10 +549,12 @@ int serve_main(int argc, char **argv)
 		next_write = session_now_ns() + period_ns;
 	}
 	if (http) {
+		http_guard_init(&sv.guard, HTTP_FIRST_REQUEST_S, HTTP_TIMEOUT_S);
 		d = start_http(&sv, fd);
 		if (!d) {
 			fprintf(stderr, "synfin: cannot start the HTTP server on %s (-v shows why)\n",
 				sv.listen);
+			http_guard_fini(&sv.guard);
 			status = 1;
 			goto out_session;
 		}
@@ -576,14 +585,18 @@ int serve_main(int argc, char **argv)
 			status = 1;
 			break;
 		}
+		if (d)
+			http_guard_sweep(&sv.guard);
 		if (sv.textfile && session_now_ns() >= next_write) {
 			write_textfile_locked(&sv);
 			next_write = session_now_ns() + period_ns;
 		}
 	}
 	pthread_mutex_unlock(&sv.lock);
-	if (d)
+	if (d) {
 		MHD_stop_daemon(d);
+		http_guard_fini(&sv.guard);
+	}
 	pthread_mutex_lock(&sv.lock);
 	session_flush(&sv.s);
 	if (sv.textfile && write_textfile_locked(&sv))
