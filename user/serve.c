@@ -384,8 +384,9 @@ static int write_atomically(const char *path, const char *buf, size_t len)
 	return err;
 }
 
-/* Called with sv->lock held; drops it while writing to disk. Reports each new error once. */
-static int write_textfile_locked(struct serve *sv)
+/* Called with sv->lock held; drops it while writing to disk. Reports each new error once;
+ * while serving (retrying), the line says the previous file is kept and when it is retried. */
+static int write_textfile_locked(struct serve *sv, bool retrying)
 {
 	char shown[PATH_MAX];
 	size_t len;
@@ -396,7 +397,11 @@ static int write_textfile_locked(struct serve *sv)
 	pthread_mutex_unlock(&sv->lock);
 	ret = buf ? write_atomically(sv->textfile, buf, len) : -ENOMEM;
 	free(buf);
-	if (ret && ret != sv->textfile_err)
+	if (ret && ret != sv->textfile_err && retrying)
+		fprintf(stderr, "synfin: cannot write %s: %s; the previous file is kept, retrying "
+			"every %g s\n", term_str(shown, sizeof(shown), sv->textfile), strerror(-ret),
+			sv->interval_s);
+	else if (ret && ret != sv->textfile_err)
 		fprintf(stderr, "synfin: cannot write %s: %s\n",
 			term_str(shown, sizeof(shown), sv->textfile), strerror(-ret));
 	else if (!ret && sv->textfile_err)
@@ -542,7 +547,7 @@ int serve_main(int argc, char **argv)
 	period_ns = (uint64_t)(sv.interval_s * 1e9);
 	if (sv.textfile) {
 		/* A path that can't be written is a setup error: say so now, not in 15 s. */
-		if (write_textfile_locked(&sv)) {
+		if (write_textfile_locked(&sv, false)) {
 			status = 1;
 			goto out_session;
 		}
@@ -588,7 +593,7 @@ int serve_main(int argc, char **argv)
 		if (d)
 			http_guard_sweep(&sv.guard);
 		if (sv.textfile && session_now_ns() >= next_write) {
-			write_textfile_locked(&sv);
+			write_textfile_locked(&sv, true);
 			next_write = session_now_ns() + period_ns;
 		}
 	}
@@ -599,7 +604,7 @@ int serve_main(int argc, char **argv)
 	}
 	pthread_mutex_lock(&sv.lock);
 	session_flush(&sv.s);
-	if (sv.textfile && write_textfile_locked(&sv))
+	if (sv.textfile && write_textfile_locked(&sv, false))
 		status = 1;
 out_session:
 	pthread_mutex_unlock(&sv.lock);
