@@ -13,6 +13,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "check.h"
+#include "json_writer.h"
 #include "kernel_features.h"
 #include "loader.h"
 
@@ -186,14 +187,19 @@ static void check_features(struct report *r, const struct features *f, bool load
 			 "the kernel does not report recursion misses: such losses are invisible");
 }
 
+/* The JSON writer's escaping (json_writer.c): a kernel or libbpf string with a control
+ * character or a byte that is not UTF-8 still makes valid JSON. */
 static void print_json_string(const char *s)
 {
+	size_t len = strlen(s), used, n;
+	char buf[256];
+
 	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			putchar('\\');
-		if ((unsigned char)*s >= 0x20)
-			putchar(*s);
+	while (len) {
+		n = jw_escape(buf, sizeof(buf), s, len, &used);
+		fwrite(buf, 1, n, stdout);
+		s += used;
+		len -= used;
 	}
 	putchar('"');
 }
