@@ -21,7 +21,7 @@ LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
 CORE_SRCS := user/stats.c user/lifecycle.c user/opts.c user/format.c user/json_writer.c user/render_table.c \
 	user/render_json.c user/metrics.c user/render_prom.c \
 	user/assert_expr.c user/run_model.c user/report_json.c user/report_html.c user/baseline.c
-APP_SRCS := $(CORE_SRCS) user/loader.c user/bpf_log.c user/kernel_features.c user/calibrate.c \
+APP_SRCS := $(CORE_SRCS) user/loader.c user/bpf_log.c user/kernel_features.c user/calibrate.c user/http_guard.c \
 	user/ring.c user/kstate.c user/session.c user/netns.c user/check.c user/watch.c \
 	user/serve.c user/cgroup.c user/child.c user/run.c user/janitor.c user/privilege.c user/main.c
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))

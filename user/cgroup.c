@@ -86,6 +86,65 @@ static int write_control(const struct cgroup *cg, const char *name, const char *
 	return ret;
 }
 
+static int walk_subtree(const char *dir, int depth, int (*fn)(const char *, void *), void *ctx);
+
+static int rmdir_once(const char *dir, void *ctx)
+{
+	(void)ctx;
+	return rmdir(dir) && errno != ENOENT ? -errno : 0;
+}
+
+/* "<prefix><pid>" with a pid that is not ours and belongs to no process: what a SIGKILLed
+ * synfin left. A pid reused by another process keeps its directory until a later sweep. */
+static bool dead_owner(const char *name, const char *prefix, size_t plen)
+{
+	const char *p = name + plen;
+	long pid = 0;
+
+	if (strncmp(name, prefix, plen) || !*p)
+		return false;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9' || pid > 4194304) /* PID_MAX_LIMIT */
+			return false;
+		pid = pid * 10 + (*p - '0');
+	}
+	return pid > 0 && pid != getpid() && kill((pid_t)pid, 0) && errno == ESRCH;
+}
+
+/* Removes the leftovers of SIGKILLed synfins of the same kind as name ("synfin-run-<our
+ * pid>": the part before our pid is the kind) whose owner is dead and that hold no process.
+ * A SIGKILLed run's CMD keeps running in its cgroup, unobserved; such a cgroup is left, with
+ * a note, and removed by the first run after its last process ended. */
+static void remove_stale(const char *root, const char *name)
+{
+	char own[24], stale[PATH_MAX];
+	size_t nlen = strlen(name), olen;
+	struct cgroup old;
+	struct dirent *d;
+	DIR *dp;
+	int n;
+
+	olen = (size_t)snprintf(own, sizeof(own), "%d", (int)getpid());
+	if (nlen <= olen || strcmp(name + nlen - olen, own))
+		return;
+	dp = opendir(root);
+	while (dp && (d = readdir(dp))) {
+		if (d->d_type != DT_DIR || !dead_owner(d->d_name, name, nlen - olen))
+			continue;
+		if ((size_t)snprintf(stale, sizeof(stale), "%s/%s", root, d->d_name) >= sizeof(stale))
+			continue;
+		snprintf(old.dir, sizeof(old.dir), "%s", stale);
+		n = cgroup_pids(&old, NULL, 0);
+		if (n > 0)
+			fprintf(stderr, "synfin: note: %.300s was left by a synfin that was killed, and "
+				"it still holds %d process(es); it is removed once they end\n", stale, n);
+		else if (n == 0)
+			walk_subtree(stale, 0, rmdir_once, NULL);
+	}
+	if (dp)
+		closedir(dp);
+}
+
 int cgroup_create(struct cgroup *cg, const char *name, char *err, size_t errlen)
 {
 	char root[PATH_MAX - 64];
@@ -101,6 +160,7 @@ int cgroup_create(struct cgroup *cg, const char *name, char *err, size_t errlen)
 			 "'ip netns exec' (which hides it): synfin run -- ip netns exec NS CMD");
 		return ret;
 	}
+	remove_stale(root, name);
 	snprintf(cg->dir, sizeof(cg->dir), "%s/%.60s", root, name);
 	ret = mkdir(cg->dir, 0755) ? -errno : 0;
 	/* left by an earlier synfin of the same pid that was SIGKILLed: ours by its name */

@@ -17,7 +17,8 @@ struct cgroup {
 
 /* Creates <cgroup2 mount>/name: 0, or -errno with err set ("what: why; what to do"). A
  * leftover directory of that name (an earlier synfin of the same pid, SIGKILLed) is
- * replaced. */
+ * replaced. When name ends in our pid ("synfin-run-<pid>"), the leftovers of the same
+ * prefix whose pid is dead and that hold no process are removed first (SIGKILLed runs). */
 int cgroup_create(struct cgroup *cg, const char *name, char *err, size_t errlen);
 /* Moves process pid into the cgroup (async-signal-safe: callable between fork and exec). */
 int cgroup_join(const struct cgroup *cg, pid_t pid);

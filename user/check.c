@@ -13,6 +13,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "check.h"
+#include "json_writer.h"
 #include "kernel_features.h"
 #include "loader.h"
 #include "privilege.h"
@@ -52,18 +53,6 @@ static const char *yes_no(bool ok)
 	return ok ? "ok" : "no";
 }
 
-/* Every hook synfin attaches, and what is lost without it. */
-static const struct {
-	const char *name;
-	bool required;
-	const char *without;
-} hooks[] = {
-	{ "inet_sock_set_state", true, NULL },
-	{ "tcp_retransmit_synack", false, "server latency after a SYN-ACK retransmit is less exact" },
-	{ "timer_start", false, "no TIME_WAIT tracking, estimated server latency" },
-	{ "timer_cancel", false, "no TIME_WAIT tracking" },
-};
-
 static void check_btf(struct report *r)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
@@ -76,16 +65,17 @@ static void check_btf(struct report *r)
 			 "this kernel was built without CONFIG_DEBUG_INFO_BTF: synfin cannot run");
 		return;
 	}
-	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
-		char type[96], what[64];
+	/* the loader's own list and test (kernel_features.c): the verdicts cannot differ */
+	for (i = 0; i < tracepoint_needs_count; i++) {
+		const struct tracepoint_need *hook = &tracepoint_needs[i];
+		char what[64];
 		bool ok;
 
-		snprintf(type, sizeof(type), "btf_trace_%s", hooks[i].name);
-		ok = btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) > 0;
-		snprintf(what, sizeof(what), "tracepoint %s", hooks[i].name);
-		it = add(r, NULL, ok ? "ok" : hooks[i].required ? "FAIL" : "no", what);
+		ok = features_has_tracepoint(vmlinux, hook->name);
+		snprintf(what, sizeof(what), "tracepoint %s", hook->name);
+		it = add(r, NULL, ok ? "ok" : hook->required ? "FAIL" : "no", what);
 		snprintf(it->detail, sizeof(it->detail), "%s",
-			 ok ? "(tp_btf)" : hooks[i].required ? "missing: synfin cannot run" : hooks[i].without);
+			 ok ? "(tp_btf)" : hook->required ? "missing: synfin cannot run" : hook->without);
 	}
 	btf__free(vmlinux);
 }
@@ -151,6 +141,8 @@ static void check_features(struct report *r, const struct features *f, bool load
 			 (unsigned long long)f->reqsk_timer_fn);
 	else if (f->handlers_from)
 		snprintf(it->detail, sizeof(it->detail), "from %s", f->handlers_from);
+	else if (f->no_timer_tracepoint)
+		snprintf(it->detail, sizeof(it->detail), "not needed: %s", f->handlers_why);
 	else
 		snprintf(it->detail, sizeof(it->detail),
 			 "unknown (%s): give synfin a loopback interface that is up, or CAP_SYSLOG",
@@ -196,14 +188,19 @@ static void check_features(struct report *r, const struct features *f, bool load
 			 "the kernel does not report recursion misses: such losses are invisible");
 }
 
+/* The JSON writer's escaping (json_writer.c): a kernel or libbpf string with a control
+ * character or a byte that is not UTF-8 still makes valid JSON. */
 static void print_json_string(const char *s)
 {
+	size_t len = strlen(s), used, n;
+	char buf[256];
+
 	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			putchar('\\');
-		if ((unsigned char)*s >= 0x20)
-			putchar(*s);
+	while (len) {
+		n = jw_escape(buf, sizeof(buf), s, len, &used);
+		fwrite(buf, 1, n, stdout);
+		s += used;
+		len -= used;
 	}
 	putchar('"');
 }

@@ -132,13 +132,110 @@ void format_duration_us(char *buf, size_t len, uint64_t us)
 		snprintf(buf, len, "%.3gs", (double)us / 1e6);
 }
 
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates, at
+ * most U+10FFFF), or 0 when the bytes there are not one. */
+size_t utf8_seq_len(const unsigned char *p, size_t avail)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0; /* overlong below U+0800 */
+		else if (p[0] == 0xed)
+			hi = 0x9f; /* U+D800..U+DFFF are surrogates */
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90; /* overlong below U+10000 */
+		else if (p[0] == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (avail < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* Terminals act on C0 controls and DEL, on C1 controls (U+0080..U+009F: U+009B is CSI to
+ * some of them), and bidi controls reorder what follows; a lone byte that is not UTF-8 can
+ * combine with what comes next. Each becomes a visible \xHH per byte, and '\' itself \\, so
+ * the shown form is unambiguous and a reader can recover the bytes. */
+static bool shown_as_is(const unsigned char *p, size_t seq)
+{
+	if (seq == 2 && p[0] == 0xc2 && p[1] <= 0x9f)
+		return false; /* C1 */
+	if (seq == 3 && p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
+		return false; /* U+202A..U+202E: embeddings and overrides */
+	if (seq == 3 && p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+		return false; /* U+2066..U+2069: isolates */
+	return true;
+}
+
+size_t term_escape(char *dst, size_t cap, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n = 0, seq, k;
+
+	if (!cap)
+		return 0;
+	while (i < len && p[i]) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
+			if (n + 1 >= cap)
+				break;
+			dst[n++] = (char)p[i++];
+			continue;
+		}
+		if (p[i] == '\\') {
+			if (n + 2 >= cap)
+				break;
+			dst[n++] = '\\';
+			dst[n++] = '\\';
+			i++;
+			continue;
+		}
+		seq = p[i] >= 0x80 ? utf8_seq_len(p + i, len - i) : 0;
+		if (seq && shown_as_is(p + i, seq)) {
+			if (n + seq >= cap)
+				break;
+			memcpy(dst + n, p + i, seq);
+			n += seq;
+			i += seq;
+			continue;
+		}
+		/* escape the whole sequence, or the one byte that starts no sequence */
+		for (k = 0, seq = seq ? seq : 1; k < seq; k++) {
+			if (n + 4 >= cap)
+				goto out;
+			dst[n++] = '\\';
+			dst[n++] = 'x';
+			dst[n++] = hex[p[i] >> 4];
+			dst[n++] = hex[p[i] & 15];
+			i++;
+		}
+	}
+out:
+	dst[n] = '\0';
+	return n;
+}
+
+const char *term_str(char *buf, size_t cap, const char *s)
+{
+	term_escape(buf, cap, s, strlen(s));
+	return buf;
+}
+
 void comm_to_str(char *out, const char *comm)
 {
-	size_t i;
-
-	for (i = 0; i < SYNFIN_COMM_LEN && comm[i]; i++)
-		out[i] = comm[i];
-	out[i] = '\0';
+	term_escape(out, COMM_STR_LEN, comm, SYNFIN_COMM_LEN);
 }
 
 void format_utc_ms(char *buf, size_t len, int64_t unix_ms)

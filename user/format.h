@@ -33,7 +33,21 @@ void format_endpoint(char *buf, size_t len, unsigned int family, const __u8 *add
 void format_utc_ms(char *buf, size_t len, int64_t unix_ms);
 /* Human duration: "850us", "12.3ms", "1.02s" */
 void format_duration_us(char *buf, size_t len, uint64_t us);
-/* Copies a kernel comm (maybe not NUL-terminated) into a C string of SYNFIN_COMM_LEN + 1. */
+/* A kernel comm (maybe not NUL-terminated, any bytes: a process names itself) as a C string
+ * safe to print to a terminal: term_escape()d, into a buffer of COMM_STR_LEN. */
+#define COMM_STR_LEN (SYNFIN_COMM_LEN * 4 + 1)
 void comm_to_str(char *out, const char *comm);
+
+/* s[0..len) (up to a NUL) for a terminal, NUL-terminated in dst[0..cap): printable ASCII and
+ * well-formed UTF-8 as is, '\' as \\, and every control byte (C0, DEL, C1, bidi controls) and
+ * byte that is not UTF-8 as \xHH; cut before an escape that does not fit. Returns strlen(dst). */
+size_t term_escape(char *dst, size_t cap, const char *s, size_t len);
+/* term_escape() of the C string s into buf, returned: for a user's or the kernel's string in
+ * a message (an argument, a path), which goes to a terminal as often as not. */
+const char *term_str(char *buf, size_t cap, const char *s);
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629), 0 when the bytes there are not
+ * one (p[0] must be >= 0x80 for a useful answer). */
+size_t utf8_seq_len(const unsigned char *p, size_t avail);
 
 #endif

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "format.h"
 #include "json_writer.h"
 
 #define U64_DIGITS 20
@@ -49,38 +50,6 @@ static void put_char(struct jw *j, char c)
 {
 	*room(j, 1) = c;
 	j->n++;
-}
-
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates, at
- * most U+10FFFF), or 0 when the bytes there are not one. */
-static size_t utf8_len(const unsigned char *p, size_t avail)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0; /* overlong below U+0800 */
-		else if (p[0] == 0xed)
-			hi = 0x9f; /* U+D800..U+DFFF are surrogates */
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90; /* overlong below U+10000 */
-		else if (p[0] == 0xf4)
-			hi = 0x8f; /* above U+10FFFF */
-	} else {
-		return 0;
-	}
-	if (avail < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
 }
 
 /* What each byte needs: copied as is, a two-character escape, \u00XX, or a UTF-8 check. */
@@ -133,7 +102,7 @@ size_t jw_escape(char *dst, size_t cap, const char *s, size_t len, size_t *used)
 			i++;
 			continue;
 		}
-		seq = utf8_len(p + i, len - i);
+		seq = utf8_seq_len(p + i, len - i);
 		if (n + (seq ? seq : sizeof(replacement) - 1) > cap)
 			goto out;
 		if (seq) {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "bpf_log.h"
 #include "calibrate.h"
@@ -142,7 +143,8 @@ static void from_kallsyms(struct features *f)
 }
 
 /* SYNFIN_DISABLE_FEATURES=sk_storage,socket_cookie,rdonly_cast,preempt_kfuncs,calibration: the fallbacks
- * older kernels take, run on this one. For tests (every variant meets the verifier and the
+ * older kernels take, run on this one; a tracepoint's name (timer_start, tcp_retransmit_synack)
+ * makes it count as absent from the kernel's BTF. For tests (every variant meets the verifier and the
  * integration tests on the newest kernel too), never needed in production. */
 static bool disabled(const char *name)
 {
@@ -153,6 +155,58 @@ static bool disabled(const char *name)
 		if ((p == list || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
 			return true;
 	return false;
+}
+
+/* tcp_retransmit_synack came with cf34ce3da1e4 ("tcp: add tracepoint
+ * trace_tcp_retransmit_synack()", v4.15) and is built whenever tracepoints are, and tp_btf
+ * programs need the btf_trace_* types of 5.5: every kernel synfin can load on has it, so it
+ * is required like inet_sock_set_state (the loader attaches it unconditionally). */
+const struct tracepoint_need tracepoint_needs[] = {
+	{ "inet_sock_set_state", true, NULL },
+	{ "tcp_retransmit_synack", true, NULL },
+	{ "timer_start", false, "no TIME_WAIT tracking, estimated server latency" },
+	{ "timer_cancel", false, "no TIME_WAIT tracking" },
+};
+const size_t tracepoint_needs_count = sizeof(tracepoint_needs) / sizeof(tracepoint_needs[0]);
+
+bool features_has_tracepoint(const struct btf *vmlinux, const char *name)
+{
+	char type[96];
+
+	if (disabled(name))
+		return false;
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	return btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) > 0;
+}
+
+/* Without a required tracepoint the loader refuses with its name; without a timer one, the
+ * timer programs are left out exactly as when the handler addresses are unknown (the same
+ * warning at start, the same "no" in check). No BTF at all is left to the loader's error. */
+static void check_tracepoints(struct features *f)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	size_t i;
+
+	if (!vmlinux)
+		return;
+	for (i = 0; i < tracepoint_needs_count; i++) {
+		const struct tracepoint_need *t = &tracepoint_needs[i];
+
+		if (features_has_tracepoint(vmlinux, t->name))
+			continue;
+		if (t->required) {
+			if (!f->missing_tracepoint)
+				f->missing_tracepoint = t->name;
+			continue;
+		}
+		f->no_timer_tracepoint = true;
+		f->tw_timer_fn = 0;
+		f->reqsk_timer_fn = 0;
+		f->handlers_from = NULL;
+		snprintf(f->handlers_why, sizeof(f->handlers_why),
+			 "the kernel has no %s tracepoint", t->name);
+	}
+	btf__free(vmlinux);
 }
 
 int features_probe(struct features *f, char *err, size_t errlen)
@@ -182,5 +236,6 @@ int features_probe(struct features *f, char *err, size_t errlen)
 	bpf_log_quiet(false);
 	if (ret)
 		from_kallsyms(f);
+	check_tracepoints(f);
 	return 0;
 }

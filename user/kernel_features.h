@@ -17,7 +17,25 @@ struct features {
 	uint64_t reqsk_timer_fn; /* reqsk_timer_handler's address, 0 = unknown */
 	const char *handlers_from; /* "calibration" or "/proc/kallsyms"; NULL when unknown */
 	char handlers_why[192];    /* why they are unknown, or what calibration said */
+	const char *missing_tracepoint; /* a tracepoint synfin cannot run without, absent here */
+	bool no_timer_tracepoint;       /* timer_start or timer_cancel absent: handlers unused */
 };
+
+struct btf;
+
+/* The tracepoints synfin attaches to, and whether it can run without each. check reports
+ * them and features_probe() decides from the same list, so the two always agree. */
+struct tracepoint_need {
+	const char *name;
+	bool required;
+	const char *without; /* what is lost without it (optional ones) */
+};
+extern const struct tracepoint_need tracepoint_needs[];
+extern const size_t tracepoint_needs_count;
+
+/* True when the kernel's BTF has tracepoint name's tp_btf type (btf_trace_NAME), and
+ * SYNFIN_DISABLE_FEATURES does not name it. */
+bool features_has_tracepoint(const struct btf *vmlinux, const char *name);
 
 /* Fills f. Each probe that fails only turns a feature off; returns 0, or -errno when not even
  * the probe object could be opened (no BTF, no BPF at all). */

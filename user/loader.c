@@ -104,6 +104,11 @@ int loader_load(struct loader *l, const struct loader_config *c, char *err, size
 		if (ret)
 			return ret;
 	}
+	if (l->feat.missing_tracepoint) {
+		snprintf(err, errlen, "the kernel has no tracepoint %s, which synfin needs; run "
+			 "'synfin check'", l->feat.missing_tracepoint);
+		return -ENOENT;
+	}
 	skel = synfin_bpf__open();
 	if (!skel) {
 		ret = -errno;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "check.h"
+#include "format.h"
 #include "run.h"
 #include "serve.h"
 #include "synfin/events.h"
@@ -45,7 +46,9 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "synfin: unknown command '%s'\n", cmd);
+	char shown[160];
+
+	fprintf(stderr, "synfin: unknown command '%s'\n", term_str(shown, sizeof(shown), cmd));
 	usage(stderr);
 	return 2;
 }

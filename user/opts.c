@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "format.h"
 #include "opts.h"
 
 #define MAX_OPTS 64
@@ -147,6 +148,8 @@ int opts_parse(int argc, char **argv, const struct opt_def *defs, opt_apply_fn a
 	shortopts[s] = '\0';
 	opterr = 0;
 	optind = 1;
+	char shown[160];
+
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (c == 'h')
 			return 1;
@@ -154,11 +157,13 @@ int opts_parse(int argc, char **argv, const struct opt_def *defs, opt_apply_fn a
 			if (optopt > 0 && optopt < 256)
 				snprintf(err, errlen, "unknown option '-%c'", optopt);
 			else
-				snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+				snprintf(err, errlen, "unknown option '%s'",
+					 term_str(shown, sizeof(shown), argv[optind - 1]));
 			return -EINVAL;
 		}
 		if (c == ':') {
-			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			snprintf(err, errlen, "option '%s' needs a value",
+				 term_str(shown, sizeof(shown), argv[optind - 1]));
 			return -EINVAL;
 		}
 		ret = apply(c, optarg, ctx, err, errlen);
@@ -189,11 +194,13 @@ void opts_help(FILE *f, const char *usage, const struct opt_def *defs)
 
 int opts_bad_value(const struct opt_def *defs, int key, const char *arg, char *err, size_t errlen)
 {
+	char shown[160];
 	size_t i;
 
 	for (i = 0; defs[i].name; i++)
 		if (defs[i].key == key)
 			break;
-	snprintf(err, errlen, "invalid value '%s' for --%s", arg, defs[i].name ? defs[i].name : "?");
+	snprintf(err, errlen, "invalid value '%s' for --%s", term_str(shown, sizeof(shown), arg),
+		 defs[i].name ? defs[i].name : "?");
 	return -EINVAL;
 }

@@ -26,7 +26,7 @@ static void time_of_day(char *buf, size_t len, uint64_t ts_ns, int64_t wall_offs
 
 void table_event(FILE *f, const struct synfin_event *e, int64_t wall_offset_ns)
 {
-	char when[16], local[ADDR_STR_LEN + 8], remote[ADDR_STR_LEN + 8], comm[SYNFIN_COMM_LEN + 1];
+	char when[16], local[ADDR_STR_LEN + 8], remote[ADDR_STR_LEN + 8], comm[COMM_STR_LEN];
 	char dur[24] = "-", rtx[12] = "-", detail[96] = "", pid[12] = "-", sbuf[24];
 	unsigned int i;
 	size_t n;
@@ -93,7 +93,7 @@ void table_event(FILE *f, const struct synfin_event *e, int64_t wall_offset_ns)
 
 void table_close_wait_warning(FILE *f, const struct synfin_event *e, uint64_t age_us)
 {
-	char local[ADDR_STR_LEN + 8], remote[ADDR_STR_LEN + 8], comm[SYNFIN_COMM_LEN + 1] = "-";
+	char local[ADDR_STR_LEN + 8], remote[ADDR_STR_LEN + 8], comm[COMM_STR_LEN] = "-";
 	char pid[12] = "-";
 
 	format_endpoint(local, sizeof(local), e->id.family, e->id.laddr, e->id.lport);

@@ -174,12 +174,13 @@ static void print_summary(FILE *f, const struct run_report *rep, const struct ru
 {
 	const struct summary *s = rep->sum;
 	unsigned int i, j;
-	char d[32], cmd[72] = "";
+	char d[32], cmd[72] = "", shown[sizeof(cmd)];
 	size_t n = 0;
 	int a, cw_max;
 
 	for (a = 0; a < rep->argc && n < sizeof(cmd) - 1; a++)
-		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%s%s", a ? " " : "", rep->argv[a]);
+		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%s%s", a ? " " : "",
+				      term_str(shown, sizeof(shown), rep->argv[a]));
 	if (n >= sizeof(cmd) - 1)
 		memcpy(cmd + sizeof(cmd) - 4, "...", 4);
 	fprintf(f, "\nsynfin run: '%s' ", cmd);

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -22,10 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "metrics.h"
 #include "netns.h"
+#include "format.h"
+#include "http_guard.h"
 #include "opts.h"
 #include "render_prom.h"
 #include "serve.h"
@@ -41,6 +43,7 @@
 #define HTTP_CONNECTION_LIMIT 512
 #define HTTP_PER_IP_LIMIT 256
 #define HTTP_TIMEOUT_S 10           /* idle connections are closed after this long */
+#define HTTP_FIRST_REQUEST_S 5      /* a new connection's headers must be in by then (http_guard.h) */
 #define HTTP_MEMORY_LIMIT (32 * 1024) /* request headers beyond this get 431 */
 #define HTTP_BACKLOG 128
 
@@ -80,6 +83,7 @@ struct serve {
 	int waiters;                    /* scrapes waiting for the lock (atomic) */
 	bool interval_set;
 	int textfile_err;               /* last textfile errno reported, to report each once */
+	struct http_guard guard;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -255,6 +259,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	(void)upload_data;
+	if (!*req_cls) /* the first call for a request: its headers are all in */
+		http_guard_headers_done(c);
 	if (strcmp(url, "/") && strcmp(url, "/metrics") && strcmp(url, "/healthz"))
 		return reply(c, MHD_HTTP_NOT_FOUND, TEXT, "not found\n", 10, MHD_RESPMEM_PERSISTENT);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
@@ -285,52 +291,104 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return reply(c, MHD_HTTP_OK, prom_content_type(fmt), buf, len, MHD_RESPMEM_MUST_FREE);
 }
 
-/* PATH.tmp, written and fsync'ed, then renamed over PATH: node_exporter never reads half a
- * file. The directory is synced too, so the rename survives a crash. 0 or -errno. */
-static int write_atomically(const char *path, const char *buf, size_t len)
+/* Creates a temporary file next to base in dfd under a name nobody can predict or plant:
+ * the textfile's directory may be writable by others (a service group), and root must never
+ * follow their symlink or open their file. O_EXCL fails on anything already at the name,
+ * a symlink included, so an unlucky guess is retried, never reused. The name starts with '.'
+ * and does not end in .prom: node_exporter never reads it. Returns the fd or -errno. */
+static int create_temp(int dfd, const char *base, char *name, size_t namelen)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[12];
+	int attempt, fd;
+	size_t i, n;
+
+	for (attempt = 0; attempt < 16; attempt++) {
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -EIO;
+		n = (size_t)snprintf(name, namelen, ".%s.", base);
+		if (n + sizeof(rnd) + 1 > namelen)
+			return -ENAMETOOLONG;
+		for (i = 0; i < sizeof(rnd); i++)
+			name[n + i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
+		name[n + sizeof(rnd)] = '\0';
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
 	size_t off = 0;
 	ssize_t n;
-	int fd, dfd, err = 0;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
 	while (off < len) {
 		n = write(fd, buf + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
+		if (n < 0)
+			return -errno;
 		off += (size_t)n;
-	}
-	if (!err && fsync(fd))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return err;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
 	}
 	return 0;
 }
 
-/* Called with sv->lock held; drops it while writing to disk. Reports each new error once. */
-static int write_textfile_locked(struct serve *sv)
+/* A unique temporary file in PATH's directory, written and fsync'ed, then renamed over PATH:
+ * node_exporter never reads half a file, and a failed write (a full disk, a directory that
+ * vanished) leaves the previous PATH as it was. Everything goes through one directory fd, so
+ * the directory cannot be swapped for a symlink between the steps; rename replaces a
+ * symlink at PATH itself instead of writing through it. The directory is synced too, so the
+ * rename survives a crash. 0 or -errno. */
+static int write_atomically(const char *path, const char *buf, size_t len)
 {
+	char dir[PATH_MAX], base[NAME_MAX + 1], tmp[NAME_MAX + 1];
+	const char *slash = strrchr(path, '/');
+	int fd, dfd, err;
+
+	if (slash) {
+		if ((size_t)(slash - path) >= sizeof(dir))
+			return -ENAMETOOLONG;
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+		if (!dir[0])
+			strcpy(dir, "/");
+	} else {
+		strcpy(dir, ".");
+	}
+	if ((size_t)snprintf(base, sizeof(base), "%s", slash ? slash + 1 : path) >= sizeof(base))
+		return -ENAMETOOLONG;
+	if (!base[0])
+		return -EISDIR;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	fd = create_temp(dfd, base, tmp, sizeof(tmp));
+	if (fd < 0) {
+		close(dfd);
+		return fd;
+	}
+	err = write_all(fd, buf, len);
+	if (!err && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && renameat(dfd, tmp, dfd, base))
+		err = -errno;
+	if (err)
+		unlinkat(dfd, tmp, 0);
+	else if (fsync(dfd))
+		err = -errno; /* renamed, but the rename may not survive a crash: say so */
+	close(dfd);
+	return err;
+}
+
+/* Called with sv->lock held; drops it while writing to disk. Reports each new error once;
+ * while serving (retrying), the line says the previous file is kept and when it is retried. */
+static int write_textfile_locked(struct serve *sv, bool retrying)
+{
+	char shown[PATH_MAX];
 	size_t len;
 	char *buf;
 	int ret;
@@ -339,10 +397,16 @@ static int write_textfile_locked(struct serve *sv)
 	pthread_mutex_unlock(&sv->lock);
 	ret = buf ? write_atomically(sv->textfile, buf, len) : -ENOMEM;
 	free(buf);
-	if (ret && ret != sv->textfile_err)
-		fprintf(stderr, "synfin: cannot write %s: %s\n", sv->textfile, strerror(-ret));
+	if (ret && ret != sv->textfile_err && retrying)
+		fprintf(stderr, "synfin: cannot write %s: %s; the previous file is kept, retrying "
+			"every %g s\n", term_str(shown, sizeof(shown), sv->textfile), strerror(-ret),
+			sv->interval_s);
+	else if (ret && ret != sv->textfile_err)
+		fprintf(stderr, "synfin: cannot write %s: %s\n",
+			term_str(shown, sizeof(shown), sv->textfile), strerror(-ret));
 	else if (!ret && sv->textfile_err)
-		fprintf(stderr, "synfin: %s written again\n", sv->textfile);
+		fprintf(stderr, "synfin: %s written again\n",
+			term_str(shown, sizeof(shown), sv->textfile));
 	sv->textfile_err = ret;
 	pthread_mutex_lock(&sv->lock);
 	return ret;
@@ -387,6 +451,8 @@ static struct MHD_Daemon *start_http(struct serve *sv, int fd)
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP_LIMIT,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_S,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
+			     MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, &sv->guard,
+			     MHD_OPTION_NOTIFY_COMPLETED, http_guard_completed, &sv->guard,
 			     MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return d;
@@ -413,7 +479,7 @@ int serve_main(int argc, char **argv)
 	bool http;
 	uint64_t next_write = 0, period_ns;
 	int first = 0, ret, fd = -1, status = 0;
-	char err[256];
+	char err[256], shown[PATH_MAX];
 
 	parse_listen(DEFAULT_LISTEN, &sv.addr, &sv.addrlen);
 	ret = opts_parse(argc, argv, serve_opts, apply_opt, &sv, &first, err, sizeof(err));
@@ -422,7 +488,8 @@ int serve_main(int argc, char **argv)
 		return 0;
 	}
 	if (ret == 0 && first < argc) {
-		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[first]);
+		snprintf(err, sizeof(err), "unexpected argument '%s'",
+			 term_str(shown, sizeof(shown), argv[first]));
 		ret = -EINVAL;
 	}
 	http = strcmp(sv.listen, "none") != 0;
@@ -476,17 +543,19 @@ int serve_main(int argc, char **argv)
 	period_ns = (uint64_t)(sv.interval_s * 1e9);
 	if (sv.textfile) {
 		/* A path that can't be written is a setup error: say so now, not in 15 s. */
-		if (write_textfile_locked(&sv)) {
+		if (write_textfile_locked(&sv, false)) {
 			status = 1;
 			goto out_session;
 		}
 		next_write = session_now_ns() + period_ns;
 	}
 	if (http) {
+		http_guard_init(&sv.guard, HTTP_FIRST_REQUEST_S, HTTP_TIMEOUT_S);
 		d = start_http(&sv, fd);
 		if (!d) {
 			fprintf(stderr, "synfin: cannot start the HTTP server on %s (-v shows why)\n",
 				sv.listen);
+			http_guard_fini(&sv.guard);
 			status = 1;
 			goto out_session;
 		}
@@ -494,7 +563,8 @@ int serve_main(int argc, char **argv)
 		fprintf(stderr, "synfin: serving http://%s/metrics\n", sv.listen);
 	}
 	if (sv.textfile)
-		fprintf(stderr, "synfin: writing %s every %g s\n", sv.textfile, sv.interval_s);
+		fprintf(stderr, "synfin: writing %s every %g s\n",
+			term_str(shown, sizeof(shown), sv.textfile), sv.interval_s);
 	fprintf(stderr, "synfin: ready\n");
 	while (!stop_requested) {
 		/* Timed, so a SIGINT that lands while a scrape holds us here still stops us
@@ -516,17 +586,21 @@ int serve_main(int argc, char **argv)
 			status = 1;
 			break;
 		}
+		if (d)
+			http_guard_sweep(&sv.guard);
 		if (sv.textfile && session_now_ns() >= next_write) {
-			write_textfile_locked(&sv);
+			write_textfile_locked(&sv, true);
 			next_write = session_now_ns() + period_ns;
 		}
 	}
 	pthread_mutex_unlock(&sv.lock);
-	if (d)
+	if (d) {
 		MHD_stop_daemon(d);
+		http_guard_fini(&sv.guard);
+	}
 	pthread_mutex_lock(&sv.lock);
 	session_flush(&sv.s);
-	if (sv.textfile && write_textfile_locked(&sv))
+	if (sv.textfile && write_textfile_locked(&sv, false))
 		status = 1;
 out_session:
 	pthread_mutex_unlock(&sv.lock);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -134,7 +135,7 @@ int watch_main(int argc, char **argv)
 	struct session s;
 	uint64_t deadline = 0;
 	struct session_info ri;
-	char err[256];
+	char err[256], shown[PATH_MAX];
 	int first = 0, ret;
 
 	ret = opts_parse(argc, argv, watch_opts, apply_opt, &w, &first, err, sizeof(err));
@@ -147,7 +148,8 @@ int watch_main(int argc, char **argv)
 		return 2;
 	}
 	if (first < argc) {
-		fprintf(stderr, "synfin: unexpected argument '%s' (see 'synfin watch --help')\n", argv[first]);
+		fprintf(stderr, "synfin: unexpected argument '%s' (see 'synfin watch --help')\n",
+			term_str(shown, sizeof(shown), argv[first]));
 		return 2;
 	}
 	if (session_config_finish(&w.cfg, err, sizeof(err))) {
@@ -155,7 +157,8 @@ int watch_main(int argc, char **argv)
 		return 2;
 	}
 	if (w.record_path && !(w.record = fopen(w.record_path, "ab"))) {
-		fprintf(stderr, "synfin: --record %s: %s\n", w.record_path, strerror(errno));
+		fprintf(stderr, "synfin: --record %s: %s\n",
+			term_str(shown, sizeof(shown), w.record_path), strerror(errno));
 		return 2;
 	}
 	sigaction(SIGINT, &sa, NULL);

@@ -126,7 +126,7 @@ check_true "textfile exists" test -s "$TEXTFILE"
 check_eq "promtool check metrics (textfile)" "" "$(promtool check metrics <"$TEXTFILE" 2>&1)"
 check_eq "textfile: client handshakes" "$N" \
 	"$(metric "$TEXTFILE" 'synfin_handshake_duration_seconds_count{side="client"}')"
-check_eq "textfile: no temporary file left" 0 "$(find "$T_DIR" -name 'synfin.prom.tmp' | wc -l)"
+check_eq "textfile: no temporary file left" 0 "$(find "$T_DIR" -name '.synfin.prom.*' -o -name 'synfin.prom.tmp' | wc -l)"
 
 # --- the other pages and bad requests
 check_eq "GET / is 200" 200 "$(http_code GET "$URL/")"

@@ -149,6 +149,9 @@ static void test_utf8(void **state)
 		{ "\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" }, /* > U+10FFFF */
 		{ "\xe2\x82", "\"\xef\xbf\xbd\xef\xbf\xbd\"" },         /* truncated at the end */
 		{ "\xe2\x82x", "\"\xef\xbf\xbd\xef\xbf\xbdx\"" },       /* truncated before ASCII */
+		/* a comm a process chose (test_comm_escape.sh): bytes 0xff 0xfe, and an ESC */
+		{ "bad\xff\xfename", "\"bad\xef\xbf\xbd\xef\xbf\xbdname\"" },
+		{ "\x1b[2J\x1b[31mEVIL", "\"\\u001b[2J\\u001b[31mEVIL\"" },
 	};
 	size_t i;
 

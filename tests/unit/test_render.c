@@ -176,6 +176,39 @@ static void test_table_line(void **state)
 	free(s);
 }
 
+/* What a process may name itself reaches the terminal escaped, never as control bytes. */
+static void test_term_escape(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "nginx", "nginx" },
+		{ "\x1b[2J\x1b[31mEVIL", "\\x1b[2J\\x1b[31mEVIL" },     /* C0: ESC */
+		{ "a\tb\nc\x7f", "a\\x09b\\x0ac\\x7f" },            /* tab, newline, DEL */
+		{ "bad\xff\xfename", "bad\\xff\\xfename" },           /* not UTF-8 */
+		{ "\xc2\x9b" "2J", "\\xc2\\x9b2J" },                   /* C1 CSI, well-formed */
+		{ "x\xe2\x80\xaey", "x\\xe2\\x80\\xaey" },          /* U+202E override */
+		{ "caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac" }, /* UTF-8 as is */
+		{ "back\\slash", "back\\\\slash" },                    /* '\' doubled */
+		{ "\xe2\x82", "\\xe2\\x82" },                         /* truncated sequence */
+	};
+	char out[COMM_STR_LEN], comm[SYNFIN_COMM_LEN];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		term_escape(out, sizeof(out), cases[i].in, strlen(cases[i].in));
+		assert_string_equal(out, cases[i].want);
+	}
+	/* a full 16-byte comm of control bytes, not NUL-terminated, fits escaped */
+	memset(comm, 0x1b, sizeof(comm));
+	comm_to_str(out, comm);
+	assert_int_equal(strlen(out), 4 * SYNFIN_COMM_LEN);
+	/* a small buffer cuts before an escape, never inside one */
+	assert_int_equal(term_escape(out, 7, "ab\x1b\x1b", 4), 6);
+	assert_string_equal(out, "ab\\x1b");
+}
+
 static void test_durations(void **state)
 {
 	char b[24];
@@ -224,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_json_close_wait_warning),
 		cmocka_unit_test(test_out_of_range_values_print_unknown),
 		cmocka_unit_test(test_table_line),
+		cmocka_unit_test(test_term_escape),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_ipv4_like_inet_ntop),
 	};

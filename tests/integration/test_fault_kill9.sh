@@ -1,0 +1,144 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# kill -9 of `watch`, `serve` and `run` in the middle of traffic leaves nothing behind, and
+# the next start works.
+# - BPF: every program, link and map the killed process held (their ids read from its
+#   /proc/PID/fdinfo while it ran: synfin pins nothing, its links are owned by their fds) is
+#   gone within 2 s. Ids, not names: other synfins may be running on this machine.
+# - run's cgroup (synfin-run-<pid> under the cgroup2 mount) outlives a SIGKILLed run, and so
+#   does CMD, which keeps running in it unobserved. Once CMD is done, the next `synfin run`
+#   removes it: a synfin-run-<pid> cgroup whose pid is dead and that holds no process is
+#   stale (one that still holds processes is left, with a note). It removes nothing else:
+#   a live pid's cgroup and a cgroup of another name stay, and so does a dead run's cgroup
+#   in which CMD still runs (with a one-line note), until CMD ends.
+# - the next watch counts a fresh batch of connections exactly.
+source "$(dirname "$0")/lib.sh"
+t_setup
+require_cmd bpftool
+
+NS=$(netns_name kill9)
+netns_create "$NS"
+INO=$(netns_inode "$NS")
+CGROOT=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+[ -n "$CGROOT" ] || die "no cgroup2 mount"
+
+# bpf_objects PID: "prog N", "link N", "map N" for each BPF object PID holds an fd of.
+bpf_objects() {
+	local f
+	for f in /proc/"$1"/fdinfo/*; do
+		awk '/^link_id:/ { print "link", $2; l = 1 }
+			/^prog_id:/ { p = $2 } /^map_id:/ { print "map", $2 }
+			END { if (p != "" && !l) print "prog", p }' "$f" 2>/dev/null
+	done | sort -u
+}
+
+# objects_left FILE: how many of the objects listed in FILE still exist, after up to 2 s.
+objects_left() {
+	local n kind id
+	for _ in $(seq 20); do
+		n=0
+		while read -r kind id; do
+			bpftool "$kind" show id "$id" >/dev/null 2>&1 && n=$((n + 1))
+		done <"$1"
+		[ "$n" = 0 ] && break
+		sleep 0.1
+	done
+	echo "$n"
+}
+
+server_start "$NS" srv --port 5301 --count 0
+
+# kill9_face TAG CMD...: start CMD (a synfin face) in the background, traffic, kill -9
+# mid-traffic, and check its BPF objects are gone.
+kill9_face() {
+	local tag=$1 pid
+	shift
+	"$@" >"$T_DIR/$tag.out" 2>"$T_DIR/$tag.err" &
+	pid=$!
+	track_pid "$pid"
+	wait_for_line "$T_DIR/$tag.err" '^synfin: ready$' 20 "$pid" || die "$tag not ready: $(tail -n 3 "$T_DIR/$tag.err")"
+	client_start "$NS" "$tag-cli" --port 5301 --count 100000 --parallel 4
+	sleep 0.7
+	bpf_objects "$pid" >"$T_DIR/$tag.objs"
+	log "$tag: holds $(awk '{ n[$1]++ } END { for (k in n) printf "%s %d ", k, n[k] }' "$T_DIR/$tag.objs")"
+	check_true "$tag holds BPF programs and links while it runs" \
+		test "$(grep -c '^prog ' "$T_DIR/$tag.objs")" -gt 0 -a "$(grep -c '^link ' "$T_DIR/$tag.objs")" -gt 0
+	{ kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
+	check_eq "$tag after kill -9 mid-traffic: its programs, links and maps left" 0 "$(objects_left "$T_DIR/$tag.objs")"
+	kill "$CLIENT_PID" 2>/dev/null
+	wait "$CLIENT_PID" 2>/dev/null
+}
+
+kill9_face watch "$SYNFIN" watch --json --netns "/var/run/netns/$NS"
+kill9_face serve "$SYNFIN" serve --listen none --textfile "$T_DIR/k.prom" --netns "/var/run/netns/$NS"
+
+# --- run: CMD makes connections for ~2 s; run is killed after 0.7 s
+"$SYNFIN" run -- ip netns exec "$NS" "$TCPDRIVE" connect --port 5301 --count 200 --hold-ms 10 \
+	>"$T_DIR/run.out" 2>"$T_DIR/run.err" &
+RUN=$!
+track_pid "$RUN"
+STALE=$CGROOT/synfin-run-$RUN
+# run prints no "ready": CMD is started (into the cgroup) once the programs are attached
+for _ in $(seq 200); do
+	[ -n "$(cat "$STALE/cgroup.procs" 2>/dev/null)" ] && break
+	sleep 0.05
+done
+sleep 0.7
+bpf_objects "$RUN" >"$T_DIR/run.objs"
+check_true "run's cgroup exists while it runs" test -d "$STALE"
+check_true "run holds BPF programs while it runs" test "$(grep -c '^prog ' "$T_DIR/run.objs")" -gt 0
+{ kill -KILL "$RUN"; wait "$RUN"; } 2>/dev/null
+check_eq "run after kill -9 mid-traffic: its programs, links and maps left" 0 "$(objects_left "$T_DIR/run.objs")"
+for _ in $(seq 100); do
+	[ -z "$(cat "$STALE/cgroup.procs" 2>/dev/null)" ] && break
+	sleep 0.1
+done
+check_eq "CMD finished in the orphaned cgroup" "" "$(cat "$STALE/cgroup.procs" 2>/dev/null)"
+check_true "the dead run's cgroup is still there (nothing removed it yet)" test -d "$STALE"
+# a live pid's cgroup of that name, and another name, must survive the sweep
+sleep 30 &
+LIVE=$!
+track_pid "$LIVE"
+mkdir -p "$CGROOT/synfin-run-$LIVE" "$CGROOT/synfin-test-$$"
+"$SYNFIN" run -- true >"$T_DIR/run2.out" 2>"$T_DIR/run2.err"
+check_eq "the next run: exit 0" 0 "$?"
+check_true "the next run removed the dead run's empty cgroup" test ! -e "$STALE"
+check_true "a cgroup named after a live pid is left" test -d "$CGROOT/synfin-run-$LIVE"
+check_true "a cgroup of another name is left" test -d "$CGROOT/synfin-test-$$"
+rmdir "$CGROOT/synfin-run-$LIVE" "$CGROOT/synfin-test-$$" "$STALE" 2>/dev/null
+kill "$LIVE"
+
+# --- a dead run's cgroup where CMD still runs: left, with a note, until CMD is done
+"$SYNFIN" run -- sleep 30 >/dev/null 2>&1 &
+RUN=$!
+track_pid "$RUN"
+BUSY=$CGROOT/synfin-run-$RUN
+for _ in $(seq 200); do
+	[ -n "$(cat "$BUSY/cgroup.procs" 2>/dev/null)" ] && break
+	sleep 0.05
+done
+{ kill -KILL "$RUN"; wait "$RUN"; } 2>/dev/null
+orphan=$(cat "$BUSY/cgroup.procs" 2>/dev/null)
+check_true "CMD (sleep) survives the SIGKILLed run (pid ${orphan:-none})" test -n "$orphan"
+"$SYNFIN" run -- true >/dev/null 2>"$T_DIR/run3.err"
+check_eq "the next run: exit 0" 0 "$?"
+check_true "a dead run's cgroup with a live process is left" test -d "$BUSY"
+check_eq "... and the next run says so, in one line" 1 "$(grep -c "^synfin: note: $BUSY was left by a synfin that was killed, and it still holds 1 process(es)" "$T_DIR/run3.err")"
+for p in $orphan; do kill -KILL "$p"; done
+for _ in $(seq 100); do
+	[ -z "$(cat "$BUSY/cgroup.procs" 2>/dev/null)" ] && break
+	sleep 0.05
+done
+"$SYNFIN" run -- true >/dev/null 2>&1
+check_true "once CMD is gone, the next run removes it" test ! -e "$BUSY"
+rmdir "$BUSY" 2>/dev/null
+
+# --- the next start works: exact counts
+synfin_start --netns "/var/run/netns/$NS"
+client_run "$NS" after --port 5301 --count 20
+check_eq "after the kills: client connections succeeded" 0 "$CLIENT_RC"
+synfin_stop
+check_eq "after the kills: client handshakes" 20 "$(ev_count "$INO" handshake client)"
+check_eq "after the kills: server handshakes" 20 "$(ev_count "$INO" handshake server)"
+t_done
