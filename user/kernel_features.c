@@ -164,6 +164,9 @@ static bool disabled(const char *name)
 const struct tracepoint_need tracepoint_needs[] = {
 	{ "inet_sock_set_state", true, NULL },
 	{ "tcp_retransmit_synack", true, NULL },
+	/* "tcp: add tracepoint trace_tcp_destroy_sock" (v4.15, the same series): every kernel
+	 * with tp_btf has it too */
+	{ "tcp_destroy_sock", true, NULL },
 	{ "timer_start", false, "no TIME_WAIT tracking, estimated server latency" },
 	{ "timer_cancel", false, "no TIME_WAIT tracking" },
 };
