@@ -38,7 +38,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test test-host unit integration deps vmlinux bench run fuzz test-kernels check-layers
+.PHONY: all clean test test-host unit integration deps vmlinux bench run fuzz test-kernels check-layers soak
 
 all: synfin $(OUTPUT)/tcpdrive $(OUTPUT)/storm
 
@@ -142,6 +142,15 @@ bench: deps
 	$(Q)SYNFIN_EXTRA_PACKAGES="libbpf-tools bpftrace curl iperf3" scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/storm $(OUTPUT)/floor
 	$(Q)WORKLOAD="$(WORKLOAD)" tests/bench/run.sh
+
+# The long tests, outside make test (tests/stress/): exact counts under a connection storm,
+# and a SYN flood with SYN cookies engaged. They take both cores, so they hold the lock the
+# benchmark and the kernel matrix take, and never run beside either.
+soak: deps
+	$(Q)SYNFIN_EXTRA_PACKAGES="hping3" scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)mkdir -p /var/cache/synfin-kernels
+	$(Q)flock /var/cache/synfin-kernels/guest.lock tests/integration/run.sh $(wildcard tests/stress/test_*.sh)
 
 # The kernel matrix: Debian's stock kernels (5.10, 6.1, 6.12, sid) booted one at a time under
 # qemu, with synfin check and the integration tests run inside each (tests/kernels/run.sh).
