@@ -7,7 +7,8 @@
 #     each alert fires and does not fire, and each recording rule's values;
 #   - that every alert has both cases and every recording rule a test (check_deploy.py
 #     coverage): a new rule without fixtures fails here;
-#   - the dashboard's structure (check_deploy.py lint).
+#   - the dashboard's structure (check_deploy.py lint);
+#   - promtool check config on deploy/prometheus-scrape.yml with the rules file loaded.
 # That the names they use exist in synfin's output, and that every dashboard query returns
 # data from a real Prometheus, is test_prometheus_e2e.sh's part.
 source "$(dirname "$0")/lib.sh"
@@ -36,6 +37,10 @@ run "promtool test rules" promtool test rules "$TESTS"
 run "every alert fires and stays silent in a test, every recording rule is tested" \
 	python3 "$CHECK" coverage "$RULES" "$TESTS"
 run "dashboard structure" python3 "$CHECK" lint "$DASH"
+# The scrape snippet with the rules, as README's fleet steps put them into prometheus.yml.
+{ printf 'rule_files:\n  - %s\n' "$RULES"; cat "$T_REPO/deploy/prometheus-scrape.yml"; } >"$T_DIR/prometheus.yml"
+run "promtool check config: deploy/prometheus-scrape.yml with the rules" \
+	promtool check config "$T_DIR/prometheus.yml"
 
 # The checks can fail: a rule without tests, and a broken threshold, must be caught.
 mkdir -p "$T_DIR/deploy/prometheus" "$T_DIR/tests/deploy"
