@@ -10,7 +10,7 @@ _synfin() {
 	local common='-n --netns -4 --ipv4 -6 --ipv6 --no-time-wait --ring-size --drain-ms -v --verbose -h --help'
 	local watch="-j --json -p --port --pid -d --duration --close-wait-warn --record $common"
 	local serve="-l --listen --textfile --interval --by-port --max-series $common"
-	local run='-a --assert --report --prom --html --baseline --settle -q --quiet --allow-no-samples --allow-lost --no-time-wait --ring-size --drain-ms -v --verbose -h --help'
+	local run='-a --assert --user --report --prom --html --baseline --settle -q --quiet --allow-no-samples --allow-lost --no-time-wait --ring-size --drain-ms -v --verbose -h --help'
 	local check='-v --json'
 
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -29,7 +29,7 @@ _synfin() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0 ;;
 	-p | --port | --pid | -d | --duration | --close-wait-warn | --interval | --max-series | \
-	--ring-size | --drain-ms | -l | --listen | -a | --assert | --settle | --allow-lost)
+	--ring-size | --drain-ms | -l | --listen | -a | --assert | --settle | --allow-lost | --user)
 		return 0 ;; # a value of the user's
 	esac
 
