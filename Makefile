@@ -9,8 +9,11 @@ CC ?= cc
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 INCLUDES := -I$(OUTPUT) -Iinclude -Ibpf
+# CFLAGS, CPPFLAGS and LDFLAGS are the user's (or dpkg-buildflags'): `make CFLAGS=-O0` replaces
+# only them. Every C rule compiles with ALL_CFLAGS, which adds the project's own flags after
+# CFLAGS and EXTRA_CFLAGS last, so no command line drops -Wall -Werror and the rest.
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -MMD -MP
+ALL_CFLAGS = $(CFLAGS) -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -MMD -MP $(CPPFLAGS) $(EXTRA_CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP
 JANSSON := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
@@ -44,7 +47,7 @@ all: synfin $(OUTPUT)/tcpdrive $(OUTPUT)/storm
 
 synfin: $(APP_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/bpf $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
@@ -64,15 +67,15 @@ $(OUTPUT)/user/loader.o: $(OUTPUT)/synfin.skel.h
 $(OUTPUT)/user/kernel_features.o: $(OUTPUT)/probe.skel.h
 $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) -c $< -o $@
 
 $(OUTPUT)/tcpdrive: tests/integration/tcpdrive.c | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -pthread $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -pthread $< -o $@
 
 $(OUTPUT)/storm: tests/bench/storm.c | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -pthread $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -pthread $< -o $@
 
 # make bench's floor: empty programs on synfin's attachments (tests/bench/floor.bpf.c).
 $(OUTPUT)/bpf/floor.bpf.o: tests/bench/floor.bpf.c vmlinux.h | $(OUTPUT)/bpf
@@ -82,17 +85,17 @@ $(OUTPUT)/bpf/floor.bpf.o: tests/bench/floor.bpf.c vmlinux.h | $(OUTPUT)/bpf
 
 $(OUTPUT)/floor: tests/bench/floor.c $(OUTPUT)/floor.skel.h | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT) $< $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(OUTPUT) $< $(LIBS) -o $@
 
 # -MF: compiling and linking in one step, gcc would write the dependencies to ./a-test_*.d
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -MF $@.d -MT $@ $(INCLUDES) -Iuser $< $(CORE_OBJS) -lcmocka $(JANSSON) -lm -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -MF $@.d -MT $@ $(INCLUDES) -Iuser $< $(CORE_OBJS) -lcmocka $(JANSSON) -lm -o $@
 
 # kstate walks real BPF maps: its test creates them (root) and counts the walk's steps.
 $(OUTPUT)/tests/test_kstate: tests/unit/test_kstate.c $(OUTPUT)/user/kstate.o $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -MF $@.d -MT $@ $(INCLUDES) -Iuser $< $(OUTPUT)/user/kstate.o $(CORE_OBJS) \
+	$(Q)$(CC) $(ALL_CFLAGS) -MF $@.d -MT $@ $(INCLUDES) -Iuser $< $(OUTPUT)/user/kstate.o $(CORE_OBJS) \
 		-Wl,--wrap=bpf_map_get_next_key -lcmocka $(LIBS) -o $@
 
 # The layers, checked: every bpf/*.bpf.h compiles on its own (it includes what it uses), and
@@ -104,7 +107,7 @@ check-layers: | $(OUTPUT)
 			-fsyntax-only - || { echo "check-layers: $$h does not compile alone" >&2; exit 1; }; \
 	done
 	$(Q)for c in $(CORE_SRCS); do \
-		bad=$$($(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(INCLUDES) -M $$c | tr ' \\' '\n\n' | \
+		bad=$$($(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(INCLUDES) -M $$c | tr ' \\' '\n\n' | \
 			grep -E '/bpf/(libbpf|bpf|btf)\.h$$|\.bpf\.h$$|\.skel\.h$$|$(subst $(space),|,$(LIBBPF_ROOMS))'); \
 		[ -z "$$bad" ] || { echo "check-layers: pure room $$c includes $$bad" >&2; exit 1; }; \
 	done
@@ -167,7 +170,7 @@ test-kernels: deps
 # inputs go to $(OUTPUT)/fuzz/, the checked-in seeds stay as they are.
 FUZZ_SECONDS ?= 30
 FUZZ_HARNESSES := assert_expr baseline
-FUZZ_SRCS := user/assert_expr.c user/baseline.c user/metrics.c user/run_model.c user/format.c \
+FUZZ_SRCS := user/assert_expr.c user/baseline.c user/metrics.c user/run_model.c user/format.c user/lifecycle.c \
 	user/opts.c \
 	user/stats.c
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -201,5 +204,8 @@ vmlinux:
 clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUTPUT) synfin
+
+# make install / uninstall / man / deb
+include mk/install.mk
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d)

@@ -19,6 +19,8 @@ packages=(
 	python3-jsonschema chromium      # run tests: report schema, HTML report rendered headless
 	fonts-dejavu-core                #   (chromium needs one font to draw the SVG labels)
 	clang libclang-rt-14-dev         # make fuzz: libFuzzer and the sanitizer runtimes
+	scdoc                            # the man page synfin(8), from docs/synfin.8.scd
+	debhelper dpkg-dev               # make deb: the Debian package (debian/rules)
 )
 if [ -n "${SYNFIN_EXTRA_PACKAGES:-}" ]; then
 	read -r -a extra <<<"$SYNFIN_EXTRA_PACKAGES"

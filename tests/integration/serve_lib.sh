@@ -3,11 +3,15 @@
 # Helpers for the `synfin serve` tests (test_serve*.sh, test_prometheus_e2e.sh), sourced after
 # lib.sh. Depends on curl and promtool (Debian: curl, prometheus).
 
-# free_port: a TCP port nobody listens on in this namespace (20000-59999).
+# free_port: a TCP port nobody listens on in this namespace, from 10000 up to the start of
+# the ephemeral range (ip_local_port_range): a port in that range can be the local port of
+# any connection of the machine (other tests' clients), and bind() then fails.
 free_port() {
-	local p
+	local p lo
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+	[ "${lo:-0}" -gt 11000 ] || lo=32768
 	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % (lo - 10000)))
 		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
 	done
 	die "no free TCP port found"

@@ -9,11 +9,19 @@
 #   - synfin_connections_closed_total{initiator="local",how="fin"} == N, the sum == 2N;
 #   - the handshake histogram's count == N per side;
 #   - histogram_quantile(0.5, sum by (le) (rate(..._bucket[1m]))) is a number in
-#     (0, 0.1] s: a loopback median, never NaN; the same over increase() and per side.
+#     (0, 0.1] s: a loopback median, never NaN; the same over increase() and per side;
+#   - deploy/prometheus/synfin-rules.yml, loaded by this Prometheus, evaluates without error,
+#     every recording rule has a value and no alert is pending or firing on this healthy run;
+#   - every synfin_* name the rules and deploy/grafana/synfin.json use is in the scrape, every
+#     exported family is in the man page (tests/deploy/check_deploy.py names), and every
+#     dashboard query returns data (check_deploy.py queries).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
 t_setup
-require_cmd curl prometheus
+require_cmd curl prometheus python3
+RULES=$T_REPO/deploy/prometheus/synfin-rules.yml
+DASH=$T_REPO/deploy/grafana/synfin.json
+CHECK=$T_REPO/tests/deploy/check_deploy.py
 
 N=${N:-40}
 NS=$(netns_name prom)
@@ -31,6 +39,8 @@ global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
+rule_files:
+  - $RULES
 scrape_configs:
   - job_name: synfin
     static_configs:
@@ -104,6 +114,40 @@ targets=$(curl -sS --max-time 5 "$API/targets")
 check_eq "target health" up "$(jq -r '.data.activeTargets[0].health' <<<"$targets")"
 check_eq "target last error" "" "$(jq -r '.data.activeTargets[0].lastError' <<<"$targets")"
 check_eq "up" 1 "$(query 'up{job="synfin"}')"
+
+# The shipped rules on real series: loaded, evaluated without error, every recording rule
+# recorded, nothing pending or firing (loopback, no loss, no failures, nothing old).
+rules=$(curl -sS --max-time 5 "$API/rules")
+check_eq "rules loaded" "$(grep -cE '^ *- (record|alert):' "$RULES")" \
+	"$(jq '[.data.groups[].rules[]] | length' <<<"$rules")"
+check_eq "rules evaluated without error" "" \
+	"$(jq -r '[.data.groups[].rules[] | select(.health != "ok") | "\(.name): \(.lastError)"] | join("; ")' <<<"$rules")"
+for r in $(jq -r '.data.groups[].rules[] | select(.type == "recording") | .name' <<<"$rules"); do
+	for ((i = 0; i < 20; i++)); do
+		v=$(query "count($r)")
+		[ "$v" != none ] && break
+		sleep 0.25
+	done
+	check_eq "recording rule $r: series" yes "$([ "$v" != none ] && echo yes || echo "no ($v)")"
+done
+check_eq "alerts pending or firing" "" \
+	"$(curl -sS --max-time 5 "$API/alerts" | jq -r '[.data.alerts[] | "\(.labels.alertname) \(.state)"] | join("; ")')"
+
+# Names: from the real binary's output, the one place they come from (user/metrics.c).
+if python3 "$CHECK" names "$T_DIR/metrics.txt" "$RULES" "$DASH" "$T_REPO/docs/synfin.8.scd" \
+	>"$T_DIR/names.out" 2>&1; then
+	_ok "rules, dashboard and man page match synfin's metrics: $(tail -n 1 "$T_DIR/names.out")"
+else
+	_bad "rules, dashboard or man page drift from synfin's metrics"
+	sed 's/^/      /' "$T_DIR/names.out"
+fi
+# Every dashboard query, as Grafana would send it, after the traffic above.
+if python3 "$CHECK" queries "$DASH" "$API" >"$T_DIR/queries.out" 2>&1; then
+	_ok "dashboard: $(tail -n 1 "$T_DIR/queries.out")"
+else
+	_bad "dashboard queries without data"
+	sed 's/^/      /' "$T_DIR/queries.out"
+fi
 
 serve_stop "$SERVE" serve
 t_done
