@@ -27,7 +27,9 @@ void privilege_note_seed(const char *netns_path);
 
 /* Empties the effective, permitted, inheritable and ambient sets, the bounding set too
  * when CAP_SETPCAP allows it, and sets no_new_privs: nothing exec'd later can gain any.
- * 0, or -errno with err filled; the result is read back, not assumed. */
-int privilege_drop(char *err, size_t errlen);
+ * The one exception: a kernel that refuses bpf() on bpf_fd (an open map) without CAP_BPF
+ * keeps CAP_BPF (or CAP_SYS_ADMIN), with a note. 0, or -errno with err filled; the result
+ * is read back, not assumed. */
+int privilege_drop(int bpf_fd, char *err, size_t errlen);
 
 #endif

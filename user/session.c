@@ -207,7 +207,7 @@ int session_start(struct session *s, const struct session_config *c, session_eve
 	 * need none. From here on synfin reads records and, for serve, parses HTTP from the
 	 * network with empty capability sets. */
 	if (!ret)
-		ret = privilege_drop(err, errlen);
+		ret = privilege_drop(loader_gauges_fd(&s->loader), err, errlen);
 	if (ret) {
 		session_stop(s);
 		return ret;
