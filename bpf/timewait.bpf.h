@@ -249,7 +249,10 @@ static __always_inline int cancelled_by_our_connect(const struct tuple_key *k, _
 	__u16 lport;
 
 	c = bpf_map_lookup_elem(&connecting, &zero);
-	if (!c || c->tid != (__u32)bpf_get_current_pid_tgid() || now - c->ts_ns >= 10000000)
+	/* The 4-tuple identifies the connect(); the time only bounds a stale mark, and is as
+	 * wide as the other same-call-path windows: a port search over many TIME_WAITs in a
+	 * slow guest (TCG) took more than the 10 ms this once was. */
+	if (!c || c->tid != (__u32)bpf_get_current_pid_tgid() || now - c->ts_ns >= TW_HANDOVER_WINDOW_NS)
 		return 0;
 	a = (const __u64 *)c->raddr; /* BPF has no memcmp: two 8-byte halves */
 	b = (const __u64 *)k->raddr;
