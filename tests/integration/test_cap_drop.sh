@@ -195,10 +195,13 @@ check_eq "run: synfin's CapEff, CapPrm, CapAmb while CMD runs" \
 SUDO_UID=$NOBODY SUDO_GID=$NOGROUP "$SYNFIN" run -q -- sh -c 'trap "exit 42" TERM; sleep 30 & wait' \
 	>"$T_DIR/term.out" 2>"$T_DIR/term.err" &
 SPID=$!
-for _ in $(seq 100); do
+# up to 30 s: loading takes seconds in a TCG guest (5.10: more than the 5 s this once was)
+for _ in $(seq 600); do
 	[ -s "$CG/synfin-run-$SPID/cgroup.procs" ] && [ "$(wc -l <"$CG/synfin-run-$SPID/cgroup.procs")" -ge 2 ] && break
 	sleep 0.05
 done
+[ "$(wc -l <"$CG/synfin-run-$SPID/cgroup.procs" 2>/dev/null)" -ge 2 ] 2>/dev/null ||
+	die "CMD did not start in run's cgroup within 30 s: $(cat "$T_DIR/term.err")"
 kill -TERM $SPID
 wait_pid $SPID 20
 check_eq "run under sudo: SIGTERM reaches CMD running as nobody (its trap: exit 42)" 42 "$?" ||
@@ -214,7 +217,8 @@ check_true "... and synfin says so ($(head -c 200 "$T_DIR/root.err"))" \
 	grep -q '^synfin: note: running CMD as root' "$T_DIR/root.err"
 run_as eroot -u SUDO_UID -u SUDO_GID "$SYNFIN" run -q --user root --
 check_eq "run --user root: CMD is root" 0 "$(head -n 1 "$T_DIR/eroot.out")"
-check_eq "run --user root: no notice" "" "$(cat "$T_DIR/eroot.err")"
+# (other notes, of what the kernel lacks, may be there: not this one)
+check_eq "run --user root: no notice about CMD's user" 0 "$(grep -c 'running CMD as root' "$T_DIR/eroot.err")"
 "$SYNFIN" run -q --user no-such-user-here -- true 2>"$T_DIR/nouser.err"
 check_eq "run --user unknown: exit 2" 2 "$?"
 check_true "run --user unknown: says so" grep -q '^synfin: --user no-such-user-here: no such user' "$T_DIR/nouser.err"
