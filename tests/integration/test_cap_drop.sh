@@ -195,13 +195,20 @@ check_eq "run: synfin's CapEff, CapPrm, CapAmb while CMD runs" \
 SUDO_UID=$NOBODY SUDO_GID=$NOGROUP "$SYNFIN" run -q -- sh -c 'trap "exit 42" TERM; sleep 30 & wait' \
 	>"$T_DIR/term.out" 2>"$T_DIR/term.err" &
 SPID=$!
+# CMD is up once its shell has started the sleep it waits for (its trap is set by then);
 # up to 30 s: loading takes seconds in a TCG guest (5.10: more than the 5 s this once was)
+cmd_up() {
+	local sh
+	for sh in $(pgrep -f 'trap "exit 42" TERM'); do
+		pgrep -P "$sh" -x sleep >/dev/null && return 0
+	done
+	return 1
+}
 for _ in $(seq 600); do
-	[ -s "$CG/synfin-run-$SPID/cgroup.procs" ] && [ "$(wc -l <"$CG/synfin-run-$SPID/cgroup.procs")" -ge 2 ] && break
+	cmd_up && break
 	sleep 0.05
 done
-[ "$(wc -l <"$CG/synfin-run-$SPID/cgroup.procs" 2>/dev/null)" -ge 2 ] 2>/dev/null ||
-	die "CMD did not start in run's cgroup within 30 s: $(cat "$T_DIR/term.err")"
+cmd_up || die "CMD did not start within 30 s: $(cat "$T_DIR/term.err")"
 kill -TERM $SPID
 wait_pid $SPID 20
 check_eq "run under sudo: SIGTERM reaches CMD running as nobody (its trap: exit 42)" 42 "$?" ||
