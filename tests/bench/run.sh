@@ -158,6 +158,8 @@ check_list() {
 }
 check_list workload --workload "$workloads" "$all_workloads" ", or all"
 IFS=, read -ra wls <<<"$workloads"
+declare -A wl_seen=()
+for wl in "${wls[@]}"; do wl_seen[$wl]=1; done
 if [[ -n $configs ]]; then
 	check_list configuration --configs "$configs" "$all_configs" ""
 	IFS=, read -ra want <<<"$configs"
