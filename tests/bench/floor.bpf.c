@@ -20,6 +20,10 @@ int BPF_PROG(floor_set_state_catch) { return 0; }
 SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(floor_synack_rtx) { return 0; }
 
+/* synfin records a close here when it never saw the socket reach CLOSE (teardown.bpf.h) */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(floor_destroy_sock) { return 0; }
+
 SEC("tp_btf/timer_start")
 int BPF_PROG(floor_timer_start) { return 0; }
 

@@ -5,8 +5,9 @@
  * SIGINT or SIGTERM. Exit status: 0 ok, 1 failure, 2 usage.
  *
  * What would lower the floor itself:
- *   --no-catchers    only the first program on each hook (4 attachments)
- *   --no-timers      only the inet_sock_set_state and tcp_retransmit_synack programs
+ *   --no-catchers    only the first program on each hook (5 attachments)
+ *   --no-timers      only the inet_sock_set_state, tcp_retransmit_synack and tcp_destroy_sock
+ *                    programs
  */
 #include <signal.h>
 #include <stdbool.h>

@@ -5,7 +5,10 @@
 # own, under an observer, with `perf record -a` over the storm; prints perf's top symbols
 # (self time, whole machine). Not a measurement of rates: that is tests/bench/run.sh.
 #
-#   tests/bench/profile.sh [-d SECONDS] [-n TOP] [-- OBSERVER ARGS...]
+#   tests/bench/profile.sh [-d SECONDS] [-n TOP] [-c SYMBOL] [-- OBSERVER ARGS...]
+#
+# -c SYMBOL records call graphs and prints who calls SYMBOL (e.g. _raw_spin_unlock_irqrestore,
+# whose self time hides the lock's users).
 #
 # OBSERVER defaults to `./synfin serve --listen none --textfile ...`; `-- none` profiles the storm
 # alone. Holds the same lock as the bench and the kernel matrix (one at a time on this host).
@@ -15,11 +18,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 duration=5
 top=25
+callers=
 die() { echo "profile: $*" >&2; exit 1; }
 while (($#)); do
 	case $1 in
 	-d) [[ ${2:-} =~ ^[0-9]+$ ]] || die "-d needs seconds"; duration=$2; shift 2 ;;
 	-n) [[ ${2:-} =~ ^[0-9]+$ ]] || die "-n needs a count"; top=$2; shift 2 ;;
+	-c) [[ -n ${2:-} ]] || die "-c needs a symbol"; callers=$2; shift 2 ;;
 	--) shift; break ;;
 	*) die "unknown argument '$1' (see the header of $0)" ;;
 	esac
@@ -58,9 +63,14 @@ if [[ ${obs[0]} != none ]]; then
 	grep -qs 'synfin: ready' "$tmpd/obs.err" || die "observer not ready in 30 s"
 fi
 ip netns exec "$ns" "$storm" --duration 2 >/dev/null || die "storm warm-up failed"
-perf record -q -a -o "$tmpd/perf.data" -- \
+perf record -q -a ${callers:+-g} -o "$tmpd/perf.data" -- \
 	ip netns exec "$ns" "$storm" --duration "$duration" >"$tmpd/storm.json" 2>"$tmpd/perf.err" ||
 	die "perf record failed: $(tail -n1 "$tmpd/perf.err")"
 echo "storm: $(jq -r '"\(.conn_per_s | floor) conn/s"' "$tmpd/storm.json" 2>/dev/null)"
 perf report -q -i "$tmpd/perf.data" --no-children --sort symbol --percent-limit 0.3 \
 	--stdio -g none 2>/dev/null | grep -v '^$' | head -n "$top"
+if [[ -n $callers ]]; then
+	echo "callers of $callers:"
+	perf report -q -i "$tmpd/perf.data" --no-children --symbols "$callers" --stdio \
+		-g caller,0.5,callee,function,percent --max-stack 4 --percent-limit 0.3 2>/dev/null | grep -v '^$' | head -n 80
+fi
