@@ -85,8 +85,6 @@ static int apply_features(struct synfin_bpf *skel, const struct features *f, boo
 	if (!time_wait || !handlers) {
 		bpf_program__set_autoload(skel->progs.synfin_timer_start, false);
 		bpf_program__set_autoload(skel->progs.synfin_timer_cancel, false);
-		bpf_program__set_autoload(skel->progs.synfin_timer_start_catch, false);
-		bpf_program__set_autoload(skel->progs.synfin_timer_cancel_catch, false);
 	}
 	return ret;
 }
@@ -159,9 +157,7 @@ static int attach_one(struct loader *l, struct bpf_program *p, char *err, size_t
 
 static bool is_catcher(const struct synfin_bpf *skel, const struct bpf_program *p)
 {
-	return p == skel->progs.synfin_set_state_catch ||
-	       p == skel->progs.synfin_timer_start_catch ||
-	       p == skel->progs.synfin_timer_cancel_catch;
+	return p == skel->progs.synfin_set_state_catch;
 }
 
 int loader_attach(struct loader *l, const struct loader_config *c, char *err, size_t errlen)
@@ -342,7 +338,8 @@ uint64_t loader_recursion_lost(const struct loader *l)
 	for (h = 0; h < SYNFIN_HOOK_MAX; h++) {
 		missed = prog_recursion_misses(first[h]);
 		/* A catcher's own misses lose nothing unless its first program missed the same
-		 * event, and that is already in first - caught. */
+		 * event, and that is already in first - caught. The timer hooks have no catcher
+		 * (they cannot nest: bpf/synfin.bpf.c), so any miss of theirs is lost. */
 		if (missed > (uint64_t)caught[h])
 			lost += missed - (uint64_t)caught[h];
 	}

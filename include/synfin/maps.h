@@ -17,11 +17,12 @@
  * that, new ones are counted as untracked. */
 #define SYNFIN_CONNS_BY_SK_ENTRIES 65536
 
-/* Hooks whose program has a catcher: a second program on the same tracepoint that runs when
- * the kernel skipped the first because it was already running on that CPU (a softirq
- * transition arriving during a task-context one). Index of the per-CPU `caught` counters:
- * runs the catcher did in the first's place. The first's bpf_prog_info.recursion_misses
- * minus these is what neither saw: lost. */
+/* The hot hooks, whose recursion misses (the kernel skipped the program because it was
+ * already running on that CPU: a softirq transition arriving during a task-context one) are
+ * accounted. Index of the per-CPU `caught` counters: runs a catcher (a second program on the
+ * same tracepoint, bpf/catch.bpf.h) did in the first's place; only set_state has one, since
+ * the timer hooks cannot nest. The first's bpf_prog_info.recursion_misses minus these is
+ * what neither saw: lost. */
 enum synfin_hook {
 	SYNFIN_HOOK_SET_STATE = 0,
 	SYNFIN_HOOK_TIMER_START = 1,
