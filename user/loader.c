@@ -117,6 +117,7 @@ int loader_load(struct loader *l, const struct loader_config *c, char *err, size
 	skel->rodata->cfg_netns = c->netns;
 	skel->rodata->cfg_cgroup = c->cgroup;
 	skel->rodata->cfg_family = c->family;
+	skel->rodata->cfg_comm = !c->no_comm;
 	skel->rodata->cfg_wakeup_bytes = c->wakeup_bytes;
 	ret = bpf_map__set_max_entries(skel->maps.events, (__u32)c->ring_bytes);
 	if (!ret)

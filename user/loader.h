@@ -15,6 +15,9 @@ struct loader_config {
 	uint64_t ring_bytes;   /* ring buffer size, a power of two >= page size */
 	uint64_t wakeup_bytes; /* wake the consumer early past this much queued data */
 	bool time_wait;        /* attach the timer hooks (TIME_WAIT tracking, exact SYN time) */
+	/* no pid/comm in the records (serve and run show neither): spares each listener's
+	 * owner storage, which the kernel clones into every accepted child and frees with it */
+	bool no_comm;
 	bool verbose;          /* libbpf's log, the verifier's included, to stderr */
 	const struct features *features; /* already probed (synfin check); NULL: probe at load */
 };

@@ -153,7 +153,7 @@ static void warn_degraded(const struct features *f, const struct loader_config *
 			"synfin: warning: timer handler addresses unknown (%s): no TIME_WAIT "
 			"records, server latency estimated; see 'synfin check'\n",
 			f->handlers_why);
-	if (!f->sk_storage)
+	if (!f->sk_storage && !c->no_comm)
 		fprintf(stderr, "synfin: note: this kernel has no SK_STORAGE for tracing "
 				"programs: server pid/comm are unknown (null)\n");
 }
