@@ -62,11 +62,11 @@ static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
 	} else if (newstate == TCP_CLOSE && (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV)) {
 		/* SYN_RECV with state: a simultaneous open that failed */
 		on_connect_fail(sk, cs, now);
-		cs_forget(sk);
+		cs_forget(sk, cs);
 	} else {
 		on_teardown_step(sk, cs, oldstate, newstate, now);
 		if (newstate == TCP_CLOSE)
-			cs_forget(sk);
+			cs_forget(sk, cs);
 	}
 	return 0;
 }

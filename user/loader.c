@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "bpf_log.h"
@@ -77,16 +78,33 @@ static int apply_features(struct synfin_bpf *skel, const struct features *f, boo
 	skel->rodata->cfg_preempt_kfuncs = f->preempt_kfuncs;
 	skel->rodata->cfg_tw_timer_fn = f->tw_timer_fn;
 	skel->rodata->cfg_reqsk_timer_fn = f->reqsk_timer_fn;
-	/* The fallback hash is only needed where SK_STORAGE is not usable. */
-	ret = bpf_map__set_max_entries(skel->maps.conns_by_sk,
-				       f->sk_storage ? 1 : SYNFIN_CONNS_BY_SK_ENTRIES);
-	if (!ret)
-		ret = bpf_map__set_max_entries(skel->maps.syns, syn_map_entries());
+	ret = bpf_map__set_max_entries(skel->maps.syns, syn_map_entries());
 	if (!time_wait || !handlers) {
 		bpf_program__set_autoload(skel->progs.synfin_timer_start, false);
 		bpf_program__set_autoload(skel->progs.synfin_timer_cancel, false);
 	}
 	return ret;
+}
+
+/* SYNFIN_CONNS_CAPACITY=N shrinks conns_by_sk (bpf/maps.bpf.h) so that a test makes sockets
+ * overflow into SK_STORAGE with a few dozen connections rather than 65,536
+ * (tests/integration/test_conn_state_overflow.sh). A test hook, not a tuning knob. */
+static bool conns_capacity_ok(char *err, size_t errlen)
+{
+	const char *v = getenv("SYNFIN_CONNS_CAPACITY");
+	unsigned long n;
+	char *end;
+
+	if (!v)
+		return true;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || end == v || *end || n < 1 || n > SYNFIN_CONNS_BY_SK_ENTRIES) {
+		snprintf(err, errlen, "SYNFIN_CONNS_CAPACITY must be an integer from 1 to %d, not '%s'",
+			 SYNFIN_CONNS_BY_SK_ENTRIES, v);
+		return false;
+	}
+	return true;
 }
 
 int loader_load(struct loader *l, const struct loader_config *c, char *err, size_t errlen)
@@ -119,9 +137,16 @@ int loader_load(struct loader *l, const struct loader_config *c, char *err, size
 	skel->rodata->cfg_family = c->family;
 	skel->rodata->cfg_comm = !c->no_comm;
 	skel->rodata->cfg_wakeup_bytes = c->wakeup_bytes;
+	if (!conns_capacity_ok(err, errlen)) {
+		synfin_bpf__destroy(skel);
+		return -EINVAL;
+	}
 	ret = bpf_map__set_max_entries(skel->maps.events, (__u32)c->ring_bytes);
 	if (!ret)
 		ret = apply_features(skel, &l->feat, c->time_wait);
+	if (!ret && getenv("SYNFIN_CONNS_CAPACITY"))
+		ret = bpf_map__set_max_entries(skel->maps.conns_by_sk,
+					       (__u32)strtoul(getenv("SYNFIN_CONNS_CAPACITY"), NULL, 10));
 	bpf_log_reset();
 	if (!ret)
 		ret = synfin_bpf__load(skel);

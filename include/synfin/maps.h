@@ -12,9 +12,9 @@
  * 12 states; 16 leaves room for new ones without an ABI change). */
 #define SYNFIN_GAUGE_SLOTS 16
 
-/* Capacity of `conns_by_sk`, the per-socket state where SK_STORAGE is not usable in
- * tracing programs: connections between SYN and CLOSE at once (5 MB preallocated); beyond
- * that, new ones are counted as untracked. */
+/* Capacity of `conns_by_sk`, the per-socket state (bpf/maps.bpf.h): connections between SYN
+ * and CLOSE at once (~10 MB preallocated); beyond that, new ones go to SK_STORAGE where
+ * tracing programs may use it, and are counted as untracked where not. */
 #define SYNFIN_CONNS_BY_SK_ENTRIES 65536
 
 /* The hot hooks, whose recursion misses (the kernel skipped the program because it was
