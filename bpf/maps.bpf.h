@@ -52,20 +52,6 @@ struct {
 	__type(value, __s64);
 } gauges SEC(".maps");
 
-/* What synfin remembers about one full socket, from connect() or ESTABLISHED to CLOSE. */
-struct conn_state {
-	__u64 start_ns;     /* client: CLOSE->SYN_SENT; server: SYN arrival (or child creation) */
-	struct conn_fsm fsm; /* teardown state machine (include/synfin/conn_fsm.h) */
-	__u64 cookie;
-	__u64 cgroup;
-	__u32 pid;
-	__u8 side;
-	__u8 flags;         /* SYNFIN_F_* carried into every record of this socket */
-	__u8 cur_state;     /* the last transition applied: new state (bpf/catch.bpf.h) */
-	__u8 in_storage;    /* 1: lives in `conns` (SK_STORAGE), the overflow of `conns_by_sk` */
-	char comm[SYNFIN_COMM_LEN];
-};
-
 /* Where the state lives: first in a preallocated hash keyed by the socket's address, deleted
  * at CLOSE or when the kernel destroys the socket. An insert there pops a free element;
  * creating SK_STORAGE allocates and memcg-charges two objects (the socket's storage and the

@@ -44,7 +44,7 @@ static __always_inline void on_teardown_step(const struct sock *sk, struct conn_
 	if (newstate == TCP_CLOSE_WAIT)
 		close_wait_enter(sk, cs, now);
 	else if (oldstate == TCP_CLOSE_WAIT)
-		close_wait_leave(sk);
+		close_wait_leave(sk, cs);
 	if (newstate == TCP_CLOSE) {
 		on_close(sk, cs, oldstate, now);
 		return;
@@ -76,7 +76,7 @@ static __always_inline void on_destroy(const struct sock *sk, __u64 now)
 	cs->flags |= SYNFIN_F_INCOMPLETE;
 	gauge_add(st, -1);
 	if (st == TCP_CLOSE_WAIT)
-		close_wait_leave(sk);
+		close_wait_leave(sk, cs);
 	on_close(sk, cs, st, now);
 	cs_forget(sk, cs);
 }

@@ -335,6 +335,11 @@ int loader_close_waits_fd(const struct loader *l)
 	return bpf_map__fd(l->skel->maps.close_waits);
 }
 
+int loader_conns_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.conns_by_sk);
+}
+
 static uint64_t prog_recursion_misses(const struct bpf_program *p)
 {
 	struct bpf_prog_info info;

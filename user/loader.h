@@ -54,6 +54,7 @@ int loader_gauges_fd(const struct loader *l);
 int loader_timewaits_fd(const struct loader *l);
 int loader_tw_pending_fd(const struct loader *l);
 int loader_close_waits_fd(const struct loader *l);
+int loader_conns_fd(const struct loader *l); /* conns_by_sk: struct conn_state */
 
 /* Events the kernel skipped because the program was already running on that CPU
  * (bpf_prog_info.recursion_misses), less those the catchers handled (bpf/catch.bpf.h):

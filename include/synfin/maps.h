@@ -7,6 +7,7 @@
 #define SYNFIN_MAPS_H
 
 #include "synfin/events.h"
+#include "synfin/conn_fsm.h"
 
 /* Live gauges, one per-CPU slot per kernel TCP state number (include/net/tcp_states.h has
  * 12 states; 16 leaves room for new ones without an ABI change). */
@@ -29,6 +30,26 @@ enum synfin_hook {
 	SYNFIN_HOOK_TIMER_CANCEL = 2,
 	SYNFIN_HOOK_MAX,
 };
+
+/* Value of `conns_by_sk` (and of the SK_STORAGE map `conns` past it): what synfin remembers
+ * about one full socket from connect() or ESTABLISHED to CLOSE. User space reads the hash
+ * once a second for the sockets now in CLOSE_WAIT (cur_state), rather than the BPF side
+ * keeping a map of them: inserting and deleting there cost ~1.6 us per passive close. */
+struct conn_state {
+	__u64 start_ns;      /* client: CLOSE->SYN_SENT; server: SYN arrival (or child creation) */
+	struct conn_fsm fsm; /* teardown state machine; fsm.state_ns: when cur_state began */
+	__u64 cookie;
+	__u64 cgroup;
+	__u32 pid;
+	__u8 side;
+	__u8 flags;      /* SYNFIN_F_* carried into every record of this socket */
+	__u8 cur_state;  /* the last transition applied: new state (bpf/catch.bpf.h) */
+	__u8 in_storage; /* 1: lives in `conns` (SK_STORAGE), the overflow of `conns_by_sk` */
+	char comm[SYNFIN_COMM_LEN];
+	struct synfin_conn_id id; /* filled when the socket enters CLOSE_WAIT */
+};
+
+SYNFIN_ASSERT_SIZE(struct conn_state, 152);
 
 /* Value of the `timewaits` map, keyed by the timewait socket's timer address. */
 struct tw_entry {
