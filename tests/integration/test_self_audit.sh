@@ -16,6 +16,7 @@
 #     watch's summary says the same with both sides' counts equal to those deltas;
 #   - after the TIME_WAITs expired (60 s; SYNFIN_AUDIT_QUICK=1 skips this) the drift is still
 #     0: the kernel counts a timewait when it is armed (__inet_twsk_schedule), not when it ends;
+#   - synfin check --live (refused connects while it watches): drift 0 on every counter;
 #   - events lost on purpose (--ring-size 4096 and synfin stopped while 300 connects are
 #     refused): events.lost > 0 and the drift of active_opens and attempt_fails is exactly
 #     -lost (each lost record was one refused connect), the others 0;
@@ -107,6 +108,26 @@ if [ "${SYNFIN_AUDIT_QUICK:-0}" != 1 ]; then
 	done
 fi
 serve_stop "$SV" serve
+
+# synfin check --live: loads, watches the namespace for --duration while connects are
+# refused there (one every 0.1 s, each over within microseconds), prints the drift.
+(for _ in $(seq 80); do
+	ip netns exec "$NS" "$TCPDRIVE" connect --port 5103 --expect-fail >/dev/null 2>&1
+	sleep 0.1
+done) &
+track_pid $!
+LOOP=$!
+"$SYNFIN" check --live --json --duration 3 --netns "/var/run/netns/$NS" >"$T_DIR/check.json" \
+	2>"$T_DIR/check.err"
+check_eq "check --live: exit status" 0 $? || log "check stderr: $(cat "$T_DIR/check.err")"
+kill "$LOOP" 2>/dev/null
+L=".live.kernel_drift"
+check_eq "check --live: the namespace" "$INO" "$(jq "$L.netns" "$T_DIR/check.json")"
+check_true "check --live: refused connects seen ($(jq "$L.counters.attempt_fails.synfin" \
+	"$T_DIR/check.json"))" test "$(jq "$L.counters.attempt_fails.synfin" "$T_DIR/check.json")" -gt 0
+for c in $COUNTERS; do
+	check_eq "check --live: drift of $c" 0 "$(jq "$L.counters.$c.drift" "$T_DIR/check.json")"
+done
 
 # Lost on purpose: a ring of 23 records, and nobody reading it while the connects fail.
 SYNFIN_FILTERED=0 # lib.sh's synfin_stop would demand lost == 0
