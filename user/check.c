@@ -302,8 +302,8 @@ int check_main(int argc, char **argv)
 				return 2;
 			}
 		} else {
-			fprintf(stderr, "synfin: check takes only -v, --json and --live [--duration "
-					"SECONDS] [--netns PATH] (got '%s')\n", argv[i]);
+			fprintf(stderr, "synfin: check takes only -v, --json, --live, --duration SECONDS "
+					"and --netns PATH (got '%s')\n", argv[i]);
 			return 2;
 		}
 	}
