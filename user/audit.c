@@ -48,7 +48,7 @@ const char *audit_counter_kernel(unsigned int c)
 const char *audit_na_text(unsigned int na)
 {
 	if (na & AUDIT_NA_NO_BASE)
-		return "the kernel's counters could not be read at the start";
+		return "the kernel's counters could not be read at the start (no process in the namespace to read them through)";
 	if (na & AUDIT_NA_NO_NOW)
 		return "the kernel's counters cannot be read now";
 	if (na & AUDIT_NA_CGROUP)

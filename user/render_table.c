@@ -160,6 +160,12 @@ void table_kernel_drift(FILE *f, const struct audit_result *a)
 
 	if (!a->present)
 		return;
+	for (c = 1; c < AUDIT_COUNTER_MAX && a->na[c] == a->na[0]; c++)
+		;
+	if (c == AUDIT_COUNTER_MAX && a->na[0]) { /* one reason for all: said once */
+		fprintf(f, "  kernel drift, netns %u: no value: %s\n", a->netns, audit_na_text(a->na[0]));
+		return;
+	}
 	fprintf(f, "  kernel drift, netns %u (synfin - kernel since start):\n", a->netns);
 	for (c = 0; c < AUDIT_COUNTER_MAX; c++) {
 		if (a->na[c]) {
