@@ -11,7 +11,7 @@ _synfin() {
 	local watch="-j --json -p --port --pid -d --duration --close-wait-warn --record $common"
 	local serve="-l --listen --textfile --interval --by-port --max-series $common"
 	local run='-a --assert --user --report --prom --html --baseline --settle -q --quiet --allow-no-samples --allow-lost --no-time-wait --ring-size --drain-ms -v --verbose -h --help'
-	local check='-v --json'
+	local check='-v --json --live --duration --netns'
 
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in

@@ -304,6 +304,11 @@ void assert_describe(char *buf, size_t len, const struct assertion *a,
 {
 	char measured[32], thr[32], base[32];
 
+	if (r->no_samples && !run_metric_is_duration(a->metric)) {
+		/* a count has a value unless it does not apply (drift.* in run's cgroup) */
+		snprintf(buf, len, "%s (no value: not applicable here)", a->text);
+		return;
+	}
 	if (r->no_samples) {
 		snprintf(buf, len, "%s (no samples: nothing was measured)", a->text);
 		return;

@@ -16,7 +16,10 @@
 #include "json_writer.h"
 #include "kernel_features.h"
 #include "loader.h"
+#include "opts.h"
 #include "privilege.h"
+#include "render.h"
+#include "session.h"
 
 /* One line of the report. status: "ok", "no" (synfin runs without it) or "FAIL" (it cannot
  * run). feature: the name `--json` and the tests' "# requires:" lines use, or NULL. */
@@ -191,23 +194,6 @@ static void check_features(struct report *r, const struct features *f, bool load
 			 "the kernel does not report recursion misses: such losses are invisible");
 }
 
-/* The JSON writer's escaping (json_writer.c): a kernel or libbpf string with a control
- * character or a byte that is not UTF-8 still makes valid JSON. */
-static void print_json_string(const char *s)
-{
-	size_t len = strlen(s), used, n;
-	char buf[256];
-
-	putchar('"');
-	while (len) {
-		n = jw_escape(buf, sizeof(buf), s, len, &used);
-		fwrite(buf, 1, n, stdout);
-		s += used;
-		len -= used;
-	}
-	putchar('"');
-}
-
 static void print_text(const struct report *r)
 {
 	int i;
@@ -217,40 +203,85 @@ static void print_text(const struct report *r)
 	printf("%s\n", r->fatal ? "synfin cannot run here: see FAIL above" : "synfin can run here");
 }
 
-/* {"kernel":..., "can_run":bool, "features":{name:bool}, "reasons":{name:"why not"}} */
-static void print_json(const struct report *r)
+/* What --live saw: the session's figures after watching for a while. */
+struct live {
+	bool done;
+	uint32_t netns;
+	struct session_info ri;
+};
+
+/* {"kernel":..., "can_run":bool, "features":{name:bool}, "reasons":{name:"why not"}
+ *  [, "live": {"duration_ms", "events_lost", "kernel_drift"}]} */
+static void print_json(const struct report *r, const struct live *lv)
 {
 	struct utsname u;
-	bool first = true;
+	struct jw j;
 	int i;
 
 	uname(&u);
-	printf("{\"kernel\":");
-	print_json_string(u.release);
-	printf(",\"can_run\":%s,\"features\":{", r->fatal ? "false" : "true");
-	for (i = 0; i < r->n; i++) {
-		if (!r->items[i].feature)
-			continue;
-		printf("%s\"%s\":%s", first ? "" : ",", r->items[i].feature,
-		       !strcmp(r->items[i].status, "ok") ? "true" : "false");
-		first = false;
+	jw_init(&j, stdout);
+	jw_object(&j, NULL);
+	jw_str(&j, "kernel", u.release);
+	jw_bool(&j, "can_run", !r->fatal);
+	jw_object(&j, "features");
+	for (i = 0; i < r->n; i++)
+		if (r->items[i].feature)
+			jw_bool(&j, r->items[i].feature, !strcmp(r->items[i].status, "ok"));
+	jw_close(&j);
+	jw_object(&j, "reasons");
+	for (i = 0; i < r->n; i++)
+		if (r->items[i].feature && strcmp(r->items[i].status, "ok"))
+			jw_str(&j, r->items[i].feature,
+			       r->items[i].detail[0] ? r->items[i].detail : r->items[i].what);
+	jw_close(&j);
+	if (lv && lv->done) {
+		jw_object(&j, "live");
+		jw_u64(&j, "duration_ms", lv->ri.duration_ms);
+		jw_u64(&j, "events_lost", lv->ri.lost);
+		json_kernel_drift(&j, &lv->ri.audit);
+		jw_close(&j);
 	}
-	printf("},\"reasons\":{");
-	first = true;
-	for (i = 0; i < r->n; i++) {
-		if (!r->items[i].feature || !strcmp(r->items[i].status, "ok"))
-			continue;
-		printf("%s\"%s\":", first ? "" : ",", r->items[i].feature);
-		print_json_string(r->items[i].detail[0] ? r->items[i].detail : r->items[i].what);
-		first = false;
+	jw_close(&j);
+	jw_end_line(&j);
+}
+
+/* --live: synfin's programs loaded as watch loads them, for a while, and the self-audit of
+ * what they saw against the kernel's counters. 0 or -errno with err filled. */
+static int run_live(const char *netns_path, double duration_s, struct live *lv, char *err,
+		    size_t errlen)
+{
+	struct session_config cfg = { SESSION_CONFIG_DEFAULTS, .netns_path = netns_path };
+	struct session s;
+	uint64_t until;
+	int ret;
+
+	ret = session_config_finish(&cfg, err, errlen);
+	if (!ret)
+		ret = session_start(&s, &cfg, NULL, NULL, NULL, err, errlen);
+	if (ret)
+		return ret;
+	until = s.started_ns + (uint64_t)(duration_s * 1e9);
+	while (session_now_ns() < until && (ret = session_poll(&s)) >= 0)
+		;
+	if (ret < 0) {
+		snprintf(err, errlen, "reading the ring buffer failed: %s", strerror(-ret));
+		session_stop(&s);
+		return ret;
 	}
-	printf("}}\n");
+	session_flush(&s);
+	session_read_info(&s, &lv->ri);
+	session_stop(&s);
+	lv->done = true;
+	return 0;
 }
 
 int check_main(int argc, char **argv)
 {
 	struct report r = { .n = 0 };
-	bool verbose = false, json = false, loads = true, seeding = false;
+	bool verbose = false, json = false, loads = true, seeding = false, live = false;
+	const char *netns_path = NULL;
+	double duration_s = 2;
+	struct live lv = { 0 };
 	struct features f;
 	char err[320];
 	struct item *it;
@@ -262,8 +293,20 @@ int check_main(int argc, char **argv)
 			verbose = true;
 		} else if (!strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (!strcmp(argv[i], "--live")) {
+			live = true;
+		} else if ((!strcmp(argv[i], "--duration") || !strcmp(argv[i], "--netns")) &&
+			   i + 1 < argc) {
+			if (argv[i][2] == 'n') {
+				netns_path = argv[++i];
+			} else if (parse_seconds(argv[++i], 3600, &duration_s) || duration_s <= 0) {
+				fprintf(stderr, "synfin: check --duration: '%s' is not 0-3600 seconds\n",
+					argv[i]);
+				return 2;
+			}
 		} else {
-			fprintf(stderr, "synfin: check takes only -v and --json (got '%s')\n", argv[i]);
+			fprintf(stderr, "synfin: check takes only -v, --json, --live, --duration SECONDS "
+					"and --netns PATH (got '%s')\n", argv[i]);
 			return 2;
 		}
 	}
@@ -285,9 +328,19 @@ int check_main(int argc, char **argv)
 			loads &= check_mode(&r, &f, m, verbose, &seeding);
 		check_features(&r, &f, loads, seeding, verbose);
 	}
-	if (json)
-		print_json(&r);
-	else
+	if (live && !r.fatal && run_live(netns_path, duration_s, &lv, err, sizeof(err))) {
+		it = add(&r, NULL, "FAIL", "--live: watching");
+		snprintf(it->detail, sizeof(it->detail), "%s", err);
+	}
+	if (json) {
+		print_json(&r, &lv);
+	} else {
 		print_text(&r);
+		if (lv.done) {
+			printf("\nlive, %.1f s: %llu events lost\n", lv.ri.duration_ms / 1000.0,
+			       (unsigned long long)lv.ri.lost);
+			table_kernel_drift(stdout, &lv.ri.audit);
+		}
+	}
 	return r.fatal ? 1 : 0;
 }

@@ -16,6 +16,8 @@ void json_summary(FILE *f, const struct summary *s, const struct session_info *s
 /* The summary's members, into an open object: watch's summary line and the run report's
  * "summary" have this one shape. */
 void json_summary_members(struct jw *j, const struct summary *s, const struct session_info *si);
+/* "kernel_drift": the self-audit's counters, or null when there is none. */
+void json_kernel_drift(struct jw *j, const struct audit_result *a);
 /* The histogram object every JSON output uses. */
 void json_hist(struct jw *j, const char *key, const struct hist *h);
 
@@ -24,6 +26,8 @@ void table_header(FILE *f);
 void table_event(FILE *f, const struct synfin_event *e, int64_t wall_offset_ns);
 void table_close_wait_warning(FILE *f, const struct synfin_event *e, uint64_t age_us);
 void table_summary(FILE *f, const struct summary *s, const struct session_info *ri);
+/* The self-audit: one line per counter, its drift or why it has none. */
+void table_kernel_drift(FILE *f, const struct audit_result *a);
 /* "  LABEL  COUNT   p50 .. p90 .. p99 .. max .." */
 void table_quantiles(FILE *f, int label_width, const char *label, const struct hist *h);
 /* bcc-style log2 chart of h, in microseconds */

@@ -190,6 +190,41 @@ void json_summary_members(struct jw *j, const struct summary *s, const struct se
 	jw_u64(j, "syn_unrecorded", si->syn_unrecorded);
 	jw_u64(j, "malformed", s->malformed);
 	jw_close(j);
+	json_kernel_drift(j, &si->audit);
+}
+
+void json_kernel_drift(struct jw *j, const struct audit_result *a)
+{
+	unsigned int c;
+	bool kernel_known;
+
+	if (!a->present) {
+		jw_null(j, "kernel_drift");
+		return;
+	}
+	jw_object(j, "kernel_drift");
+	jw_u64(j, "netns", a->netns);
+	jw_object(j, "counters");
+	for (c = 0; c < AUDIT_COUNTER_MAX; c++) {
+		kernel_known = !(a->na[c] & (AUDIT_NA_NO_BASE | AUDIT_NA_NO_NOW));
+		jw_object(j, audit_counter_name(c));
+		jw_str(j, "kernel_counter", audit_counter_kernel(c));
+		jw_u64(j, "synfin", a->synfin[c]);
+		if (kernel_known)
+			jw_u64(j, "kernel", a->kernel[c]);
+		else
+			jw_null(j, "kernel");
+		if (a->na[c]) {
+			jw_null(j, "drift");
+			jw_str(j, "no_value", audit_na_text(a->na[c]));
+		} else {
+			jw_i64(j, "drift", a->drift[c]);
+			jw_null(j, "no_value");
+		}
+		jw_close(j);
+	}
+	jw_close(j);
+	jw_close(j);
 }
 
 void json_summary(FILE *f, const struct summary *s, const struct session_info *si)

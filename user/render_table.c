@@ -154,6 +154,31 @@ void table_quantiles(FILE *f, int label_width, const char *label, const struct h
 		h->count, p50, p90, p99, max);
 }
 
+void table_kernel_drift(FILE *f, const struct audit_result *a)
+{
+	unsigned int c;
+
+	if (!a->present)
+		return;
+	for (c = 1; c < AUDIT_COUNTER_MAX && a->na[c] == a->na[0]; c++)
+		;
+	if (c == AUDIT_COUNTER_MAX && a->na[0]) { /* one reason for all: said once */
+		fprintf(f, "  kernel drift, netns %u: no value: %s\n", a->netns, audit_na_text(a->na[0]));
+		return;
+	}
+	fprintf(f, "  kernel drift, netns %u (synfin - kernel since start):\n", a->netns);
+	for (c = 0; c < AUDIT_COUNTER_MAX; c++) {
+		if (a->na[c]) {
+			fprintf(f, "    %-14s %8s  no value: %s\n", audit_counter_name(c), "-",
+				audit_na_text(a->na[c]));
+			continue;
+		}
+		fprintf(f, "    %-14s %+8" PRId64 "  synfin %" PRIu64 ", %s %" PRIu64 "\n",
+			audit_counter_name(c), a->drift[c], a->synfin[c], audit_counter_kernel(c),
+			a->kernel[c]);
+	}
+}
+
 void table_summary(FILE *f, const struct summary *s, const struct session_info *ri)
 {
 	unsigned int i, j;
@@ -211,6 +236,7 @@ void table_summary(FILE *f, const struct summary *s, const struct session_info *
 		fprintf(f, "  %-22s %8" PRIu64 "\n", "untracked (maps full)", ri->untracked);
 	if (s->malformed)
 		fprintf(f, "  %-22s %8" PRIu64 "\n", "malformed records", s->malformed);
+	table_kernel_drift(f, &ri->audit);
 	for (i = 0; i < 2; i++) {
 		if (!s->handshake[i].count)
 			continue;

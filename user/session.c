@@ -38,6 +38,7 @@ static void handle(void *ctx, const struct synfin_event *e)
 		return;
 	if (summary_add(&s->sum, e))
 		return; /* malformed: counted, never passed on as a fact */
+	audit_add(&s->audit, e);
 	if (s->on_event)
 		s->on_event(s->ctx, e);
 }
@@ -194,6 +195,33 @@ static void warn_degraded(const struct features *f, const struct loader_config *
 				"programs: server pid/comm are unknown (null)\n");
 }
 
+/* The self-audit's namespace: the --netns one, else synfin's own (another namespace could
+ * only be read later by holding it open, which keeps a deleted one alive: audit_live.h).
+ * Its counters are read right after the attach, before the seed marks the sockets that
+ * existed then. */
+static void audit_start(struct session *s, const struct session_config *c)
+{
+	uint32_t own = audit_live_own_netns(), netns = c->load.netns ? c->load.netns : own;
+	unsigned int na = 0;
+	struct audit_kernel base;
+
+	if (c->load.family)
+		na |= AUDIT_NA_FAMILY;
+	if (c->filter.port)
+		na |= AUDIT_NA_PORT;
+	if (c->filter.pid)
+		na |= AUDIT_NA_PID;
+	if (c->load.cgroup || c->accept)
+		na |= AUDIT_NA_CGROUP;
+	if (!c->load.time_wait)
+		na |= AUDIT_NA_NO_TW;
+	audit_init(&s->audit, netns, c->load.netns != 0, na);
+	if (!netns || audit_live_init(&s->audit_live, netns, own))
+		return; /* no process inside to read it through: AUDIT_NA_NO_BASE stays */
+	if (!audit_live_read(&s->audit_live, &base))
+		audit_set_base(&s->audit, &base);
+}
+
 /* Seeding a host with many namespaces takes a while; a small ring would overflow before the
  * first poll (tests/integration/test_seed_many_netns.sh: 27,846 records lost with 150). */
 static void drain_between_seeds(void *ctx)
@@ -232,6 +260,7 @@ int session_start(struct session *s, const struct session_config *c, session_eve
 		return ret;
 	}
 	s->started_ns = session_now_ns();
+	audit_start(s, c);
 	if (!c->no_seed) {
 		privilege_note_seed(c->netns_path);
 		ret = loader_seed(&s->loader, c->netns_path, drain_between_seeds, s, err, errlen);
@@ -279,8 +308,15 @@ void session_read_info(struct session *s, struct session_info *ri)
 {
 	uint64_t drops[SYNFIN_DROP_MAX] = { 0 };
 	int64_t counts[SYNFIN_COUNT_MAX] = { 0 };
+	struct audit_extra x = { 0 };
+	struct audit_kernel now;
+	bool has_now;
 
 	memset(ri, 0, sizeof(*ri));
+	/* The kernel's counters first, then what is still in the ring: a record of an event
+	 * the kernel counted before this read is then not missing from synfin's side. */
+	has_now = !audit_live_read(&s->audit_live, &now);
+	ring_drain(s->ring, 0);
 	ring_read_drops(loader_drops_fd(&s->loader), drops);
 	ri->lost = drops[SYNFIN_DROP_RINGBUF] + ring_bad_size(s->ring) +
 		   loader_recursion_lost(&s->loader);
@@ -297,6 +333,9 @@ void session_read_info(struct session *s, struct session_info *ri)
 	if (ri->gauges[SYNFIN_TCP_TIME_WAIT] < 0)
 		ri->gauges[SYNFIN_TCP_TIME_WAIT] = 0;
 	ri->close_wait_oldest_us = s->close_wait_oldest_us;
+	x.children_aborted = ri->children_aborted;
+	x.syn_sent = ri->gauges[SYNFIN_TCP_SYN_SENT] > 0 ? (uint64_t)ri->gauges[SYNFIN_TCP_SYN_SENT] : 0;
+	audit_compute(&s->audit, has_now ? &now : NULL, &x, &ri->audit);
 }
 
 void session_stop(struct session *s)

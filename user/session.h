@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "audit.h"
+#include "audit_live.h"
 #include "lifecycle.h"
 #include "loader.h"
 #include "session_info.h"
@@ -100,6 +102,8 @@ struct session {
 	uint64_t tw_swept;         /* timewaits ended as killed by the sweep, not by BPF */
 	uint64_t close_wait_oldest_us;
 	struct cw_warned cw_warned;
+	struct audit audit;        /* the self-audit's counts, of one namespace */
+	struct audit_live audit_live;
 };
 
 uint64_t session_now_ns(void); /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns() */

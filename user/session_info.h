@@ -6,6 +6,7 @@
 #define SYNFIN_SESSION_INFO_H
 
 #include <stdint.h>
+#include "audit.h"
 #include "synfin/maps.h"
 
 struct session_info {
@@ -17,6 +18,7 @@ struct session_info {
 	uint64_t duration_ms;           /* how long synfin observed */
 	int64_t gauges[SYNFIN_GAUGE_SLOTS];  /* sockets now in each kernel TCP state (observed ones) */
 	uint64_t close_wait_oldest_us;
+	struct audit_result audit;      /* synfin against the kernel's counters (audit.h) */
 };
 
 #endif

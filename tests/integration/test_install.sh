@@ -64,8 +64,9 @@ check_eq "man page: every section" "NAME SYNOPSIS DESCRIPTION COMMANDS WATCH OPT
 comp=$T_REPO/completions/synfin.bash
 for cmd in watch serve run check; do
 	if [ $cmd = check ]; then
-		opts="-v --json" # check has no --help: its usage line names them
-		"$SYNFIN" check --help 2>&1 | grep -q -- "-v and --json" || _bad "check's usage line changed"
+		opts="-v --json --live --duration --netns" # check has no --help: its usage line names them
+		"$SYNFIN" check --help 2>&1 | grep -q -- "-v, --json, --live, --duration SECONDS and --netns PATH" ||
+			_bad "check's usage line changed"
 	else
 		opts=$("$SYNFIN" $cmd --help | grep -oE '^ +(-[a-z0-9], )?--[a-z0-9-]+' | tr -d ',' | xargs)
 	fi

@@ -5,7 +5,8 @@
 # (include/net/tcp.h), and the timer wheel adds up to one level-3 granule at HZ=250
 # (512 jiffies = 2.048 s: kernel/time/timer.c, LVL_GRAN(3); docs/kernel-notes.md, "TIME_WAIT").
 # Checks:
-#   - N TIME_WAITs end "expired" == delta TcpExtTW (the kernel counts expired timewaits);
+#   - N TIME_WAITs end "expired" == delta TcpExtTW (which the kernel counts when each is
+#     armed, __inet_twsk_schedule(): here every one of them expires);
 #   - each duration in [60.0, 62.1] s;
 #   - afterwards ss lists no TIME-WAIT and synfin's gauge says 0.
 source "$(dirname "$0")/lib.sh"

@@ -77,6 +77,9 @@ static int setup(void **state)
 	summary_add(&w->sum, &e);
 	w->ri.duration_ms = 1500;
 	w->ri.gauges[SYNFIN_TCP_ESTABLISHED] = 3;
+	w->ri.audit.present = true; /* every counter has a value: 0, and -1 lost */
+	w->ri.audit.netns = 4026531840u;
+	w->ri.audit.drift[0] = -1;
 	run_values_compute(&w->values, &w->sum, &w->ri);
 	if (assert_parse("closes == 1", &w->asserts[0], err, sizeof(err)))
 		return -1;
