@@ -74,6 +74,7 @@ struct session_config {
 };
 
 struct ring;
+struct listen_watch;
 
 struct session {
 	struct session_config cfg;
@@ -88,6 +89,7 @@ struct session {
 	uint64_t next_cw_scan_ns;
 	uint64_t tw_swept;         /* timewaits ended as killed by the sweep, not by BPF */
 	uint64_t close_wait_oldest_us;
+	struct listen_watch *listen; /* user/listen.c; NULL when out of memory */
 };
 
 uint64_t session_now_ns(void); /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns() */

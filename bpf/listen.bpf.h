@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Listeners, for the accept-queue gauges and the drops per listener. Nothing here runs per
+ * connection: a listener enters `listeners` once, when it enters TCP_LISTEN (or at seeding,
+ * for one that already listened), and leaves it at LISTEN -> CLOSE. User space samples them
+ * in batches at each sweep by running synfin_listen_sample with BPF_PROG_TEST_RUN: a raw_tp
+ * program attached nowhere, handed up to LISTEN_BATCH of the listeners' addresses as its
+ * arguments (test runs of raw_tp: 1b4d60ec162f, "bpf: Support test run for raw_tp", 5.10).
+ * A walk by iterator would hold the sockets, but iter/bpf_sk_storage_map is refused with
+ * EPERM on hardened kernels that allow iter/tcp (seen on 6.18), and iter/tcp walks one
+ * namespace per setns(), which synfin can no longer do once its capabilities are dropped.
+ *
+ * A listener may close between the lookup and the sample: every field is read with
+ * bpf_probe_read_kernel (a freed socket reads as garbage, never a fault), and the sample
+ * counts only when the socket still listens on the port and has the cookie it had.
+ *
+ * What the sample reads is what `ss -ltn` shows: sk_ack_backlog (Recv-Q) and
+ * sk_max_ack_backlog (Send-Q); and the listener's own drop count: tcp_listendrop() adds one
+ * to sk_drops each time it adds one to the netns' ListenDrops ("tcp: increment sk_drops for
+ * listeners", 4.7), so which listener dropped is known on every kernel without a hook in
+ * the SYN path. The reasons come from the netns' counters (user/listen_model.c): the
+ * kfree_skb tracepoint would not do, as a SYN dropped for a full accept or SYN queue is
+ * freed by consume_skb() (tcp_rcv_state_process() once conn_request() returned), which
+ * reaches no drop-reason tracepoint; only the final ACK that finds the accept queue full
+ * carries SKB_DROP_REASON_TCP_LISTEN_OVERFLOW.
+ */
+#ifndef SYNFIN_LISTEN_BPF_H
+#define SYNFIN_LISTEN_BPF_H
+
+#include "maps.bpf.h"
+#include "sock_id.bpf.h"
+
+/* Keyed by the listener's address; what it was when it started listening. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SYNFIN_LISTENERS_MAX);
+	__type(key, __u64);
+	__type(value, struct synfin_listener);
+} listeners SEC(".maps");
+
+/* One test run's answers, read by user space through the mmapped .bss. */
+struct synfin_listener listen_out[SYNFIN_LISTEN_BATCH];
+
+/* At TCP_LISTEN (task context: listen()) and at seeding. The user's filters are applied
+ * here, where the socket is the tracepoint's own. */
+static __always_inline void listen_mark(const struct sock *sk)
+{
+	const struct sock_common *skc = &sk->__sk_common;
+	struct synfin_listener v = {};
+	__u64 key = (__u64)sk;
+
+	v.netns = skc_netns(skc);
+	if (!skc_wanted(skc, v.netns) || !sk_cgroup_wanted(sk, sk_cgroup_id(sk)))
+		return;
+	v.cookie = sk_cookie(sk);
+	v.port = skc->skc_num;
+	v.family = skc->skc_family == AF_INET6 ? 6 : 4;
+	if (bpf_map_update_elem(&listeners, &key, &v, BPF_ANY))
+		count_drop(SYNFIN_DROP_LISTENMAP);
+}
+
+static __always_inline void listen_forget(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	bpf_map_delete_elem(&listeners, &key);
+}
+
+/* sk_drops became per-NUMA-node counters for some sockets in 6.18 (sk_drop_counters,
+ * "net: add sk->sk_drop_counters"): sk_drops_read() sums those when the socket has them. */
+static __always_inline __u64 sk_drops_now(const struct sock *sk)
+{
+	const struct numa_drop_counters *ndc;
+
+	if (bpf_core_field_exists(sk->sk_drop_counters)) {
+		ndc = BPF_CORE_READ(sk, sk_drop_counters);
+		if (ndc)
+			return (__u32)BPF_CORE_READ(ndc, drops0.counter) +
+			       (__u32)BPF_CORE_READ(ndc, drops1.counter);
+	}
+	return (__u32)BPF_CORE_READ(sk, sk_drops.counter);
+}
+
+/* Fills out from the listener at addr; out->port = 0 when it no longer is that listener. */
+static __always_inline void listen_read(__u64 addr, struct synfin_listener *out)
+{
+	const struct sock *sk = (const struct sock *)addr;
+	const struct synfin_listener *v = bpf_map_lookup_elem(&listeners, &addr);
+	__u64 cookie;
+
+	out->port = 0;
+	if (!v)
+		return; /* closed meanwhile */
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN ||
+	    BPF_CORE_READ(sk, __sk_common.skc_num) != v->port)
+		return;
+	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (v->cookie && cookie != v->cookie)
+		return; /* another socket at the same address */
+	out->cookie = v->cookie;
+	out->netns = v->netns;
+	out->family = v->family;
+	out->drops = sk_drops_now(sk);
+	out->ack_backlog = BPF_CORE_READ(sk, sk_ack_backlog);
+	out->max_ack_backlog = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	out->port = v->port;
+}
+
+#endif
