@@ -5,7 +5,8 @@
  * for one that already listened), and leaves it at LISTEN -> CLOSE. User space samples them
  * in batches at each sweep by running synfin_listen_sample with BPF_PROG_TEST_RUN: a raw_tp
  * program attached nowhere, handed up to LISTEN_BATCH of the listeners' addresses as its
- * arguments (test runs of raw_tp: 1b4d60ec162f, "bpf: Support test run for raw_tp", 5.10).
+ * arguments (1b4d60ec162f, "bpf: Enable BPF_PROG_TEST_RUN for raw_tracepoint", 5.10: every
+ * kernel synfin loads on).
  * A walk by iterator would hold the sockets, but iter/bpf_sk_storage_map is refused with
  * EPERM on hardened kernels that allow iter/tcp (seen on 6.18), and iter/tcp walks one
  * namespace per setns(), which synfin can no longer do once its capabilities are dropped.
@@ -16,9 +17,9 @@
  *
  * What the sample reads is what `ss -ltn` shows: sk_ack_backlog (Recv-Q) and
  * sk_max_ack_backlog (Send-Q); and the listener's own drop count: tcp_listendrop() adds one
- * to sk_drops each time it adds one to the netns' ListenDrops ("tcp: increment sk_drops for
- * listeners", 4.7), so which listener dropped is known on every kernel without a hook in
- * the SYN path. The reasons come from the netns' counters (user/listen_model.c): the
+ * to sk_drops each time it adds one to the netns' ListenDrops (9caad864151e, "tcp: increment
+ * sk_drops for listeners", 4.7; `ss -ltnm` shows it as "d"), so which listener dropped is
+ * known on every kernel without a hook in the SYN path. The reasons come from the netns' counters (user/listen_model.c): the
  * kfree_skb tracepoint would not do, as a SYN dropped for a full accept or SYN queue is
  * freed by consume_skb() (tcp_rcv_state_process() once conn_request() returned), which
  * reaches no drop-reason tracepoint; only the final ACK that finds the accept queue full
@@ -66,8 +67,8 @@ static __always_inline void listen_forget(const struct sock *sk)
 	bpf_map_delete_elem(&listeners, &key);
 }
 
-/* sk_drops became per-NUMA-node counters for some sockets in 6.18 (sk_drop_counters,
- * "net: add sk->sk_drop_counters"): sk_drops_read() sums those when the socket has them. */
+/* Some sockets count drops per NUMA node since c51613fa276f ("net: add sk->sk_drop_counters",
+ * 6.18; UDP and raw ones so far): sk_drops_read() sums those when the socket has them. */
 static __always_inline __u64 sk_drops_now(const struct sock *sk)
 {
 	const struct numa_drop_counters *ndc;
