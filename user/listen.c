@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,48 @@ void listen_watch_free(struct listen_watch *w)
 	free(w);
 }
 
+/* Namespaces kept by a name (ip netns add) with no process in them yet: their netstat file is
+ * opened from inside (setns, CAP_SYS_ADMIN), for the listeners that come later. */
+static bool read_counters(struct listen_ns *n, struct listen_counters *out);
+
+static void open_named(struct listen_watch *w)
+{
+	char path[300];
+	struct dirent *de;
+	struct listen_ns *n;
+	struct stat st;
+	int home, fd;
+	DIR *d = opendir("/var/run/netns");
+
+	if (!d)
+		return;
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	while (home >= 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/var/run/netns/%.255s", de->d_name);
+		if (stat(path, &st))
+			continue;
+		n = find_ns(w, (uint32_t)st.st_ino, true);
+		if (!n || n->fd >= 0)
+			continue;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		close(fd);
+		n->fd = open("/proc/thread-self/net/netstat", O_RDONLY | O_CLOEXEC);
+		n->have_base = n->fd >= 0 && read_counters(n, &n->base);
+		if (setns(home, CLONE_NEWNET))
+			break; /* cannot happen with the capability that allowed the first */
+	}
+	if (home >= 0)
+		close(home);
+	closedir(d);
+}
+
 /* Every namespace a process is in now, its netstat file opened while synfin may still look
  * at every process (listen.h). */
 void listen_watch_open_all(struct listen_watch *w)
@@ -169,6 +212,7 @@ void listen_watch_open_all(struct listen_watch *w)
 		n->have_base = n->fd >= 0 && read_counters(n, &n->base);
 	}
 	closedir(d);
+	open_named(w);
 }
 
 const struct listen_stats *listen_watch_stats(const struct listen_watch *w)
