@@ -41,7 +41,7 @@ static __always_inline int on_listen(const struct sock *sk)
 {
 	struct owner *o;
 
-	listen_mark(sk);
+	listen_mark(sk, true);
 	if (!cfg_sk_storage)
 		return 0; /* nothing to clone into the children: server pid/comm stay unknown */
 	o = bpf_sk_storage_get(&owners, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);

@@ -13,7 +13,7 @@
  *
  * A listener may close between the lookup and the sample: every field is read with
  * bpf_probe_read_kernel (a freed socket reads as garbage, never a fault), and the sample
- * counts only when the socket still listens on the port and has the cookie it had.
+ * counts only when the socket still listens and has the cookie it had.
  *
  * What the sample reads is what `ss -ltn` shows: sk_ack_backlog (Recv-Q) and
  * sk_max_ack_backlog (Send-Q); and the listener's own drop count: tcp_listendrop() adds one
@@ -44,10 +44,12 @@ struct {
 struct synfin_listener listen_out[SYNFIN_LISTEN_BATCH];
 
 /* At TCP_LISTEN (task context: listen()) and at seeding. The user's filters are applied
- * here, where the socket is the tracepoint's own. */
-static __always_inline void listen_mark(const struct sock *sk)
+ * here, where the socket is the tracepoint's own. The port is read by the sample: a socket
+ * that listen() binds itself gets it only after this transition (inet_csk_listen_start()). */
+static __always_inline void listen_mark(const struct sock *sk, bool in_listen)
 {
 	const struct sock_common *skc = &sk->__sk_common;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct synfin_listener v = {};
 	__u64 key = (__u64)sk;
 
@@ -55,8 +57,10 @@ static __always_inline void listen_mark(const struct sock *sk)
 	if (!skc_wanted(skc, v.netns) || !sk_cgroup_wanted(sk, sk_cgroup_id(sk)))
 		return;
 	v.cookie = sk_cookie(sk);
-	v.port = skc->skc_num;
 	v.family = skc->skc_family == AF_INET6 ? 6 : 4;
+	/* at seeding, current is synfin, in that namespace only for the seed pass */
+	if (in_listen && BPF_CORE_READ(task, nsproxy, net_ns, ns.inum) == v.netns)
+		v.pid = bpf_get_current_pid_tgid() >> 32;
 	if (bpf_map_update_elem(&listeners, &key, &v, BPF_ANY))
 		count_drop(SYNFIN_DROP_LISTENMAP);
 }
@@ -83,7 +87,10 @@ static __always_inline __u64 sk_drops_now(const struct sock *sk)
 	return (__u32)BPF_CORE_READ(sk, sk_drops.counter);
 }
 
-/* Fills out from the listener at addr; out->port = 0 when it no longer is that listener. */
+/* Fills out from the listener at addr; out->port = 0 when it is not listening now. One
+ * whose LISTEN -> CLOSE was missed (a recursion miss) and whose memory went to another
+ * object has another cookie: it is forgotten here (kernels without cookies keep it, as a
+ * socket that does not listen). */
 static __always_inline void listen_read(__u64 addr, struct synfin_listener *out)
 {
 	const struct sock *sk = (const struct sock *)addr;
@@ -93,19 +100,21 @@ static __always_inline void listen_read(__u64 addr, struct synfin_listener *out)
 	out->port = 0;
 	if (!v)
 		return; /* closed meanwhile */
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN ||
-	    BPF_CORE_READ(sk, __sk_common.skc_num) != v->port)
-		return;
 	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-	if (v->cookie && cookie != v->cookie)
-		return; /* another socket at the same address */
+	if (v->cookie && cookie != v->cookie) {
+		bpf_map_delete_elem(&listeners, &addr);
+		return;
+	}
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
+		return; /* not yet, or closing */
 	out->cookie = v->cookie;
 	out->netns = v->netns;
 	out->family = v->family;
+	out->pid = v->pid;
 	out->drops = sk_drops_now(sk);
 	out->ack_backlog = BPF_CORE_READ(sk, sk_ack_backlog);
 	out->max_ack_backlog = BPF_CORE_READ(sk, sk_max_ack_backlog);
-	out->port = v->port;
+	out->port = BPF_CORE_READ(sk, __sk_common.skc_num);
 }
 
 #endif

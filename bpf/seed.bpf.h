@@ -58,7 +58,7 @@ static __always_inline void seed_full(struct tcp_sock *tp, __u64 now)
 	__u64 cgroup;
 
 	if (state == TCP_LISTEN) {
-		listen_mark(sk);
+		listen_mark(sk, false);
 		return;
 	}
 	if (state == TCP_CLOSE || !skc_wanted(skc, skc_netns(skc)))

@@ -26,8 +26,7 @@ struct ns_port {
 
 struct listen_ns {
 	uint32_t ino;
-	/* its /proc/PID/net/netstat, open: the file holds the namespace, whatever becomes of
-	 * PID, and is read again from offset 0; -1 until one is found */
+	/* its netstat file, open (open_netstat), read again from offset 0; -1: none */
 	int fd;
 	bool have_base;
 	bool before_ok;
@@ -35,6 +34,7 @@ struct listen_ns {
 	struct listen_counters base, before, now;
 	unsigned int unsettled;
 	unsigned int misses; /* sweeps that found no netstat file for it */
+	int owner;           /* a listener's pid from this walk (its listen() caller), 0: none */
 	unsigned int nports;
 	struct ns_port ports[LISTEN_NS_PORTS];
 };
@@ -94,16 +94,59 @@ static int find_pid(uint32_t ino)
 	return pid;
 }
 
-/* The netstat file of a process in namespace ino, opened; -1 when none is found (or synfin
- * may not look at any: /proc/PID/ns/net needs ptrace access, which synfin keeps only while
- * it holds its capabilities). */
-static int open_netstat(uint32_t ino)
+/* A named namespace (ip netns add) may have no process in it: its netstat file is opened
+ * from inside (setns, which needs CAP_SYS_ADMIN: at start only). */
+static int open_named(uint32_t ino)
+{
+	int home, fd, ret = -1;
+	char path[300];
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir("/var/run/netns");
+
+	if (!d)
+		return -1;
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	while (home >= 0 && ret < 0 && (de = readdir(d))) {
+		snprintf(path, sizeof(path), "/var/run/netns/%.255s", de->d_name);
+		if (de->d_name[0] == '.' || stat(path, &st) || (uint32_t)st.st_ino != ino)
+			continue;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			break;
+		if (!setns(fd, CLONE_NEWNET)) {
+			ret = open("/proc/thread-self/net/netstat", O_RDONLY | O_CLOEXEC);
+			if (setns(home, CLONE_NEWNET))
+				abort(); /* cannot return home: observing from elsewhere would lie */
+		}
+		close(fd);
+	}
+	if (home >= 0)
+		close(home);
+	closedir(d);
+	return ret;
+}
+
+/* The netstat file of namespace ino, opened, or -1: that of the process that called
+ * listen() (in the socket's namespace then: bpf/listen.bpf.h), which needs no privilege;
+ * else of any process found in it, which needs ptrace access to read /proc/PID/ns/net
+ * (every process while synfin holds its capabilities, at start), or from inside a named
+ * namespace (at start too). The open file holds the namespace: it is closed as soon as
+ * the namespace has no listener synfin sees. */
+static int open_netstat(uint32_t ino, int owner)
 {
 	char path[64];
-	int pid = find_pid(ino);
+	int pid, fd;
 
+	if (owner > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/net/netstat", owner);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
+	pid = find_pid(ino);
 	if (!pid)
-		return -1;
+		return open_named(ino);
 	snprintf(path, sizeof(path), "/proc/%d/net/netstat", pid);
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
@@ -113,10 +156,9 @@ static bool read_counters(struct listen_ns *n, struct listen_counters *out)
 	char buf[16384];
 	ssize_t len;
 
-	/* a namespace first seen after the capabilities were dropped: /proc is scanned again
-	 * once every 25 sweeps (5 s), not at each */
+	/* none found: /proc is scanned again once every 25 sweeps (5 s), not at each */
 	if (n->fd < 0 && n->misses++ % 25 == 0)
-		n->fd = open_netstat(n->ino);
+		n->fd = open_netstat(n->ino, n->owner);
 	if (n->fd < 0)
 		return false;
 	len = pread(n->fd, buf, sizeof(buf) - 1, 0);
@@ -143,83 +185,10 @@ void listen_watch_free(struct listen_watch *w)
 	free(w);
 }
 
-/* Namespaces kept by a name (ip netns add) with no process in them yet: their netstat file is
- * opened from inside (setns, CAP_SYS_ADMIN), for the listeners that come later. */
-static bool read_counters(struct listen_ns *n, struct listen_counters *out);
-
-static void open_named(struct listen_watch *w)
-{
-	char path[300];
-	struct dirent *de;
-	struct listen_ns *n;
-	struct stat st;
-	int home, fd;
-	DIR *d = opendir("/var/run/netns");
-
-	if (!d)
-		return;
-	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	while (home >= 0 && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/var/run/netns/%.255s", de->d_name);
-		if (stat(path, &st))
-			continue;
-		n = find_ns(w, (uint32_t)st.st_ino, true);
-		if (!n || n->fd >= 0)
-			continue;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, CLONE_NEWNET)) {
-			if (fd >= 0)
-				close(fd);
-			continue;
-		}
-		close(fd);
-		n->fd = open("/proc/thread-self/net/netstat", O_RDONLY | O_CLOEXEC);
-		n->have_base = n->fd >= 0 && read_counters(n, &n->base);
-		if (setns(home, CLONE_NEWNET))
-			break; /* cannot happen with the capability that allowed the first */
-	}
-	if (home >= 0)
-		close(home);
-	closedir(d);
-}
-
-/* Every namespace a process is in now, its netstat file opened while synfin may still look
- * at every process (listen.h). */
-void listen_watch_open_all(struct listen_watch *w)
-{
-	char path[64];
-	struct dirent *de;
-	struct listen_ns *n;
-	struct stat st;
-	DIR *d = opendir("/proc");
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.20s/ns/net", de->d_name);
-		if (stat(path, &st))
-			continue;
-		n = find_ns(w, (uint32_t)st.st_ino, true);
-		if (!n || n->fd >= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.20s/net/netstat", de->d_name);
-		n->fd = open(path, O_RDONLY | O_CLOEXEC);
-		/* the base: a listener that comes later is charged from here on */
-		n->have_base = n->fd >= 0 && read_counters(n, &n->base);
-	}
-	closedir(d);
-	open_named(w);
-}
-
 const struct listen_stats *listen_watch_stats(const struct listen_watch *w)
 {
 	return w && w->stats.available ? &w->stats : NULL;
 }
-
 static void on_listener(void *ctx, const struct synfin_listener *li)
 {
 	struct listen_watch *w = ctx;
@@ -312,16 +281,31 @@ void listen_watch_sweep(struct listen_watch *w, const struct loader *l)
 				      w->walk[i].max_ack_backlog);
 	}
 	listen_stats_end_walk(&w->stats);
-	for (i = 0; i < w->nns; i++)
+	for (i = 0; i < w->nns; i++) {
 		w->ns[i].walked = false;
+		w->ns[i].owner = 0;
+	}
 	for (i = 0; i < w->nwalk; i++) {
 		struct listen_ns *n = find_ns(w, w->walk[i].netns, true);
 
-		if (n)
-			n->walked = true;
+		if (!n)
+			continue;
+		n->walked = true;
+		if (w->walk[i].pid)
+			n->owner = (int)w->walk[i].pid;
 	}
-	/* only namespaces with listeners, now or at the last walk: the rest keep their base */
+	/* namespaces with listeners, now or at the last walk; then the others are let go: an
+	 * open netstat file would keep a deleted namespace from being freed */
 	for (i = 0; i < w->nns; i++)
 		if (w->ns[i].walked || w->ns[i].nports)
 			settle(w, &w->ns[i]);
+	for (i = 0; i < w->nns;) {
+		if (w->ns[i].walked) {
+			i++;
+			continue;
+		}
+		if (w->ns[i].fd >= 0)
+			close(w->ns[i].fd);
+		w->ns[i] = w->ns[--w->nns];
+	}
 }

@@ -12,12 +12,10 @@ struct listen_watch;
 /* NULL on ENOMEM. */
 struct listen_watch *listen_watch_new(void);
 void listen_watch_free(struct listen_watch *w);
-/* Opens the counters of every namespace a process is in now. Call while synfin holds its
- * capabilities: afterwards, a namespace's counters can be found only through a process
- * synfin may inspect (same user, no capability it lacks). */
-void listen_watch_open_all(struct listen_watch *w);
-/* One walk: the gauges now, the drops since the last one. The first only takes the
- * namespaces' counters as the base. */
+/* One walk: the gauges now, the drops since the last one. A namespace's counters are
+ * taken as its base at the first walk that finds a listener in it: drops before that one
+ * (at most a sweep's 200 ms after listen()) are not counted. Call once while synfin holds
+ * its capabilities (see open_netstat in listen.c). */
 void listen_watch_sweep(struct listen_watch *w, const struct loader *l);
 /* NULL where this kernel lets synfin walk no listener. */
 const struct listen_stats *listen_watch_stats(const struct listen_watch *w);

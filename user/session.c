@@ -207,7 +207,6 @@ int session_start(struct session *s, const struct session_config *c, session_eve
 	}
 	/* the base of the drop counters, before anything of the user's runs (run's CMD) */
 	if (!ret && (s->listen = listen_watch_new())) {
-		listen_watch_open_all(s->listen);
 		listen_watch_sweep(s->listen, &s->loader);
 	}
 	if (!ret && c->before_drop)

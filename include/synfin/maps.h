@@ -58,10 +58,14 @@ struct synfin_listener {
 	__u32 netns;           /* netns inode */
 	__u32 ack_backlog;     /* accept queue now: Recv-Q in ss -ltn */
 	__u32 max_ack_backlog; /* listen()'s backlog, capped by somaxconn: Send-Q in ss -ltn */
-	__u16 port;            /* host order; in a sample, 0 = no longer that listener */
+	__u16 port;            /* host order, read by the sample; 0 = not listening now */
 	__u16 family;          /* 4 or 6 */
+	/* the process that called listen(), when it was in the socket's namespace (0 when
+	 * not, and at seeding): its /proc/PID/net/netstat holds the namespace's counters */
+	__u32 pid;
+	__u32 pad;
 };
 
-SYNFIN_ASSERT_SIZE(struct synfin_listener, 32);
+SYNFIN_ASSERT_SIZE(struct synfin_listener, 40);
 
 #endif /* SYNFIN_MAPS_H */
