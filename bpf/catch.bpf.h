@@ -14,28 +14,20 @@
  *     on the CPU meanwhile; a new server child is taken whenever it has no state yet (where
  *     the first program already declined it, the filters decline it again); listen() and
  *     connect() are taken when the listener has no owner yet or the socket is not in
- *     SYN_SENT by synfin's account;
- *   - the timer hooks: while the first program is marked running.
+ *     SYN_SENT by synfin's account.
+ * The timer hooks have no catcher: their tracepoints fire with interrupts off, so they never
+ * nest (bpf/synfin.bpf.c).
  * Per-CPU notes of "the last event handled" are not enough: a softirq batch that interrupts
  * the catcher's own check overwrites them and the event is handled twice (seen on 7.2 under
- * TCG). A miss no catcher takes (in the instants before the mark is set or after it is
- * cleared) is counted: lost = the first program's misses minus the catches. The mark is set
- * before preemption is disabled and cleared after it is enabled again: bpf_preempt_enable()
- * is where a task is most likely preempted (need_resched), with the kernel still counting
- * the program as active on its CPU.
+ * TCG); nor is a per-CPU "first program running" mark: the kernel counts the first program
+ * active for a few instructions before and after its body, and transitions delivered then
+ * were lost (4-130 per 10 s storm). A miss the catcher does not take (the catcher itself
+ * skipped on the same event) is counted: lost = the first program's misses minus the catches.
  */
 #ifndef SYNFIN_CATCH_BPF_H
 #define SYNFIN_CATCH_BPF_H
 
 #include "maps.bpf.h"
-
-/* 1 while the first program of each enum synfin_hook runs on this CPU. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SYNFIN_HOOK_MAX);
-	__type(key, __u32);
-	__type(value, __u32);
-} running SEC(".maps");
 
 /* Events each catcher handled in its first program's place, per enum synfin_hook. */
 struct {
@@ -44,29 +36,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } caught SEC(".maps");
-
-/* In a first program: marks it running; running_end() clears what this returns. */
-static __always_inline __u32 *running_begin(__u32 hook)
-{
-	__u32 *r = bpf_map_lookup_elem(&running, &hook);
-
-	if (r)
-		*r = 1;
-	return r;
-}
-
-static __always_inline void running_end(__u32 *r)
-{
-	if (r)
-		*r = 0;
-}
-
-static __always_inline int first_running(__u32 hook)
-{
-	__u32 *r = bpf_map_lookup_elem(&running, &hook);
-
-	return r && *r;
-}
 
 /* In a catcher, once it decided to take an event: counts it, returns 1. */
 static __always_inline int catch_event(__u32 hook)

@@ -63,14 +63,11 @@ static __always_inline void no_preempt_end(void)
 }
 
 /* One scratch copy per program that views timer objects: a program never nests with itself
- * on a CPU (the kernel skips it and counts a recursion miss), but one may interrupt another
- * (timer_start during timer_cancel, a catcher during its first program: catch.bpf.h), so
- * each has its own slot. */
+ * on a CPU (the kernel skips it and counts a recursion miss), and each has its own slot so
+ * that no other program can overwrite the copy it reads. */
 enum kobj_slot {
 	KOBJ_SLOT_TIMER_START = 0,
 	KOBJ_SLOT_TIMER_CANCEL = 1,
-	KOBJ_SLOT_TIMER_START_CATCH = 2,
-	KOBJ_SLOT_TIMER_CANCEL_CATCH = 3,
 	KOBJ_SLOTS,
 };
 

@@ -26,7 +26,8 @@ static __always_inline void ev_from_conn(struct synfin_event *e, const struct co
 	e->pid = cs->pid;
 	e->cookie = cs->cookie;
 	e->cgroup = cs->cgroup;
-	__builtin_memcpy(e->comm, cs->comm, SYNFIN_COMM_LEN);
+	if (cfg_comm) /* else zero, as reserved */
+		__builtin_memcpy(e->comm, cs->comm, SYNFIN_COMM_LEN);
 }
 
 /* A default submit costs ~3.8 us on this class of VM (self-IPI per wakeup, docs/kernel-notes.md, "Cost per event");

@@ -42,7 +42,7 @@ static __always_inline int on_listen(const struct sock *sk)
 	struct owner *o;
 
 	listen_mark(sk, true);
-	if (!cfg_sk_storage)
+	if (!cfg_sk_storage || !cfg_comm)
 		return 0; /* nothing to clone into the children: server pid/comm stay unknown */
 	o = bpf_sk_storage_get(&owners, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!o) {
@@ -57,7 +57,7 @@ static __always_inline int on_listen(const struct sock *sk)
 /* Has listen() recorded an owner for sk yet? (the catcher's test, catch.bpf.h) */
 static __always_inline int listen_owner_known(const struct sock *sk)
 {
-	return cfg_sk_storage && bpf_sk_storage_get(&owners, (void *)sk, 0, 0);
+	return cfg_sk_storage && cfg_comm && bpf_sk_storage_get(&owners, (void *)sk, 0, 0);
 }
 
 /* CLOSE->SYN_SENT runs in connect(), before the port is chosen (sport may still be 0).
@@ -72,8 +72,12 @@ static __always_inline int on_connect_start(const struct sock *sk, __u64 now)
 	if (!cs)
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	cs->pid = id >> 32;
-	bpf_get_current_comm(cs->comm, sizeof(cs->comm));
+	if (cfg_comm) {
+		cs->pid = id >> 32;
+		bpf_get_current_comm(cs->comm, sizeof(cs->comm));
+	} else {
+		cs->flags |= SYNFIN_F_NO_PID;
+	}
 	gauge_add(TCP_SYN_SENT, 1);
 	c = bpf_map_lookup_elem(&connecting, &zero);
 	if (c) {
@@ -124,7 +128,7 @@ static __always_inline void take_owner(const struct sock *sk, struct conn_state 
 {
 	struct owner *o = NULL;
 
-	if (cfg_sk_storage)
+	if (cfg_sk_storage && cfg_comm)
 		o = bpf_sk_storage_get(&owners, (void *)sk, 0, 0);
 	if (o) {
 		cs->pid = o->pid;

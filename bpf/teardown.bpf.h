@@ -44,7 +44,7 @@ static __always_inline void on_teardown_step(const struct sock *sk, struct conn_
 	if (newstate == TCP_CLOSE_WAIT)
 		close_wait_enter(sk, cs, now);
 	else if (oldstate == TCP_CLOSE_WAIT)
-		close_wait_leave(sk);
+		close_wait_leave(sk, cs);
 	if (newstate == TCP_CLOSE) {
 		on_close(sk, cs, oldstate, now);
 		return;
@@ -62,18 +62,23 @@ static __always_inline void on_destroy(const struct sock *sk, __u64 now)
 	__u8 st;
 
 	if (!cs)
-		return;
+		return; /* closed as seen (the state went at CLOSE), or never tracked */
 	st = cs->cur_state;
 	if (st != TCP_ESTABLISHED && st != TCP_FIN_WAIT1 && st != TCP_FIN_WAIT2 &&
-	    st != TCP_CLOSE_WAIT && st != TCP_LAST_ACK && st != TCP_CLOSING)
-		return; /* closed as seen, or never established */
+	    st != TCP_CLOSE_WAIT && st != TCP_LAST_ACK && st != TCP_CLOSING) {
+		/* never established: its SYN_SENT->CLOSE was missed, and counted as lost */
+		if (st == TCP_SYN_SENT)
+			gauge_add(TCP_SYN_SENT, -1);
+		cs_forget(sk, cs); /* or the hash would keep it */
+		return;
+	}
 	cs->cur_state = TCP_CLOSE;
 	cs->flags |= SYNFIN_F_INCOMPLETE;
 	gauge_add(st, -1);
 	if (st == TCP_CLOSE_WAIT)
-		close_wait_leave(sk);
+		close_wait_leave(sk, cs);
 	on_close(sk, cs, st, now);
-	cs_forget(sk);
+	cs_forget(sk, cs);
 }
 
 #endif

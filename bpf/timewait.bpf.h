@@ -60,12 +60,12 @@ struct {
 	__type(value, struct tw_mark);
 } tw_marks SEC(".maps");
 
-/* Sockets now in CLOSE_WAIT, for the oldest age and the forgotten-close() warning, keyed by
- * the socket's address (unique while it lives; the cookie may be 0 where tracing programs
- * cannot generate one). The value is a STATE record whose ts_ns is the CLOSE_WAIT entry
- * time. Preallocated: every
- * passive close passes through here, and a kmalloc per entry doubled its cost. 16384 open
- * CLOSE_WAITs (3.7 MB) is a leak already; beyond it the overflow is counted (untracked). */
+/* Sockets now in CLOSE_WAIT whose state overflowed into SK_STORAGE, for the oldest age and the
+ * forgotten-close() warning; user space finds the others in conns_by_sk (their cur_state).
+ * Keyed by the socket's address (unique while it lives; the cookie may be 0 where tracing
+ * programs cannot generate one). The value is a STATE record whose ts_ns is the CLOSE_WAIT
+ * entry time. 16384 open CLOSE_WAITs beyond 65,536 tracked sockets is a leak already;
+ * beyond it the overflow is counted (untracked). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -113,27 +113,31 @@ static __always_inline __u8 tw_handover_just_scheduled(const struct conn_state *
 	return 1;
 }
 
-static __always_inline void close_wait_enter(const struct sock *sk, const struct conn_state *cs,
+static __always_inline void close_wait_enter(const struct sock *sk, struct conn_state *cs,
 					     __u64 now)
 {
 	struct synfin_event ev = {};
 	__u64 key = (__u64)sk;
 
+	fill_id(&cs->id, &sk->__sk_common, sk_sport_be(sk), skc_netns(&sk->__sk_common));
+	if (!cs->in_storage)
+		return; /* user space reads it from conns_by_sk */
 	ev.type = SYNFIN_EV_STATE;
 	ev.ts_ns = now;
 	ev_from_conn(&ev, cs);
-	fill_id(&ev.id, &sk->__sk_common, sk_sport_be(sk), skc_netns(&sk->__sk_common));
+	ev.id = cs->id;
 	ev.st.old_state = TCP_ESTABLISHED;
 	ev.st.new_state = TCP_CLOSE_WAIT;
 	if (bpf_map_update_elem(&close_waits, &key, &ev, BPF_ANY))
 		count_drop(SYNFIN_DROP_CWMAP);
 }
 
-static __always_inline void close_wait_leave(const struct sock *sk)
+static __always_inline void close_wait_leave(const struct sock *sk, const struct conn_state *cs)
 {
 	__u64 key = (__u64)sk;
 
-	bpf_map_delete_elem(&close_waits, &key);
+	if (cs->in_storage)
+		bpf_map_delete_elem(&close_waits, &key);
 }
 
 /* The timewait socket that owns timer t (container_of), as a view (compat.bpf.h). */

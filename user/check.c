@@ -86,14 +86,16 @@ static const struct {
 	const char *name;
 	const char *feature;
 	bool time_wait;
+	bool no_comm;
 	uint64_t cgroup;
 	uint32_t netns;
 	uint8_t family;
 } modes[] = {
-	{ "default (watch, serve)", NULL, true, 0, 0, 0 },
-	{ "--no-time-wait", NULL, false, 0, 0, 0 },
-	{ "cgroup filter (run)", "cgroup_filter", true, 1, 0, 0 },
-	{ "netns and family filters", NULL, true, 0, 1, 4 },
+	{ "default (watch)", NULL, true, false, 0, 0, 0 },
+	{ "serve (no pid/comm)", NULL, true, true, 0, 0, 0 },
+	{ "--no-time-wait", NULL, false, false, 0, 0, 0 },
+	{ "cgroup filter (run)", "cgroup_filter", true, true, 1, 0, 0 },
+	{ "netns and family filters", NULL, true, false, 0, 1, 4 },
 };
 
 struct mode_result {
@@ -114,6 +116,7 @@ static bool check_mode(struct report *r, const struct features *f, size_t m, boo
 		.ring_bytes = 1 << 16,
 		.wakeup_bytes = 1 << 14,
 		.time_wait = modes[m].time_wait,
+		.no_comm = modes[m].no_comm,
 		.cgroup = modes[m].cgroup,
 		.netns = modes[m].netns,
 		.family = modes[m].family,

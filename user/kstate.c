@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kstate.h"
@@ -75,29 +76,88 @@ int kstate_sweep_timewaits(int timewaits_fd, int pending_fd, uint64_t now_ns, ui
 	return n;
 }
 
-int kstate_close_waits(int close_waits_fd, kstate_close_wait_fn fn, void *ctx)
+/* A STATE record for a socket in CLOSE_WAIT, from its state: what close_wait_enter() in
+ * bpf/timewait.bpf.h writes for the overflow, field for field. */
+static void close_wait_record(const struct conn_state *cs, struct synfin_event *e)
 {
-	/* Batched: a leak of thousands of CLOSE_WAIT sockets is exactly when this runs long. */
-	enum { BATCH = 256 };
-	static __u64 keys[BATCH];
-	static struct synfin_event vals[BATCH];
+	memset(e, 0, sizeof(*e));
+	e->type = SYNFIN_EV_STATE;
+	e->ts_ns = cs->fsm.state_ns;
+	e->side = cs->side;
+	e->flags = cs->flags;
+	e->pid = cs->pid;
+	e->cookie = cs->cookie;
+	e->cgroup = cs->cgroup;
+	memcpy(e->comm, cs->comm, sizeof(e->comm));
+	e->id = cs->id;
+	e->st.old_state = SYNFIN_TCP_ESTABLISHED;
+	e->st.new_state = SYNFIN_TCP_CLOSE_WAIT;
+}
+
+/* Every entry of a hash keyed by a socket's address, batched: a leak of thousands of
+ * CLOSE_WAIT sockets is exactly when this runs long, and conns_by_sk holds every tracked
+ * socket. vals holds KSTATE_BATCH values of val_size bytes. */
+enum { KSTATE_BATCH = 256 };
+
+struct cw_visit {
+	kstate_close_wait_fn fn;
+	void *ctx;
+	int n;
+};
+
+static int scan_by_sk(int fd, void *vals, size_t val_size,
+		      void (*visit)(struct cw_visit *v, __u64 key, const void *val), struct cw_visit *v)
+{
+	static __u64 keys[KSTATE_BATCH];
 	__u64 in_batch = 0, out_batch = 0;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	bool first = true;
-	int n = 0, ret;
 	__u32 count, i;
+	int ret;
 
 	do {
-		count = BATCH;
-		ret = bpf_map_lookup_batch(close_waits_fd, first ? NULL : &in_batch, &out_batch,
-					   keys, vals, &count, &opts);
+		count = KSTATE_BATCH;
+		ret = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys, vals,
+					   &count, &opts);
 		if (ret && errno != ENOENT)
 			return -errno;
 		for (i = 0; i < count; i++)
-			fn(ctx, keys[i], &vals[i]);
-		n += (int)count;
+			visit(v, keys[i], (const char *)vals + i * val_size);
 		in_batch = out_batch;
 		first = false;
 	} while (!ret);
-	return n;
+	return 0;
+}
+
+static void visit_conn(struct cw_visit *v, __u64 key, const void *val)
+{
+	const struct conn_state *cs = val;
+	struct synfin_event e;
+
+	/* copied while BPF may write it: a socket leaving CLOSE_WAIT right now reads as either
+	 * state, and is gone at the next scan */
+	if (cs->cur_state != SYNFIN_TCP_CLOSE_WAIT)
+		return;
+	close_wait_record(cs, &e);
+	v->fn(v->ctx, key, &e);
+	v->n++;
+}
+
+static void visit_record(struct cw_visit *v, __u64 key, const void *val)
+{
+	v->fn(v->ctx, key, val);
+	v->n++;
+}
+
+int kstate_close_waits(int conns_fd, int close_waits_fd, kstate_close_wait_fn fn, void *ctx)
+{
+	static struct conn_state conns[KSTATE_BATCH];
+	static struct synfin_event records[KSTATE_BATCH];
+	struct cw_visit v = { .fn = fn, .ctx = ctx };
+	int ret;
+
+	ret = scan_by_sk(conns_fd, conns, sizeof(conns[0]), visit_conn, &v);
+	if (!ret)
+		ret = scan_by_sk(close_waits_fd, records, sizeof(records[0]), visit_record, &v);
+	return ret ? ret : v.n;
 }

@@ -23,8 +23,10 @@ int kstate_sweep_timewaits(int timewaits_fd, int pending_fd, uint64_t now_ns, ui
 			   kstate_event_fn fn, void *ctx);
 
 /* Visits every socket now in CLOSE_WAIT: its map key (the socket's address) and a STATE
- * record with ts_ns = entry time. */
+ * record with ts_ns = entry time. Those whose state lives in conns_by_sk (struct conn_state,
+ * cur_state) and those in the close_waits map (the overflow into SK_STORAGE keeps its
+ * CLOSE_WAITs there). Returns how many, or -errno. */
 typedef void (*kstate_close_wait_fn)(void *ctx, __u64 key, const struct synfin_event *e);
-int kstate_close_waits(int close_waits_fd, kstate_close_wait_fn fn, void *ctx);
+int kstate_close_waits(int conns_fd, int close_waits_fd, kstate_close_wait_fn fn, void *ctx);
 
 #endif

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "bpf_log.h"
@@ -77,18 +78,33 @@ static int apply_features(struct synfin_bpf *skel, const struct features *f, boo
 	skel->rodata->cfg_preempt_kfuncs = f->preempt_kfuncs;
 	skel->rodata->cfg_tw_timer_fn = f->tw_timer_fn;
 	skel->rodata->cfg_reqsk_timer_fn = f->reqsk_timer_fn;
-	/* The fallback hash is only needed where SK_STORAGE is not usable. */
-	ret = bpf_map__set_max_entries(skel->maps.conns_by_sk,
-				       f->sk_storage ? 1 : SYNFIN_CONNS_BY_SK_ENTRIES);
-	if (!ret)
-		ret = bpf_map__set_max_entries(skel->maps.syns, syn_map_entries());
+	ret = bpf_map__set_max_entries(skel->maps.syns, syn_map_entries());
 	if (!time_wait || !handlers) {
 		bpf_program__set_autoload(skel->progs.synfin_timer_start, false);
 		bpf_program__set_autoload(skel->progs.synfin_timer_cancel, false);
-		bpf_program__set_autoload(skel->progs.synfin_timer_start_catch, false);
-		bpf_program__set_autoload(skel->progs.synfin_timer_cancel_catch, false);
 	}
 	return ret;
+}
+
+/* SYNFIN_CONNS_CAPACITY=N shrinks conns_by_sk (bpf/maps.bpf.h) so that a test makes sockets
+ * overflow into SK_STORAGE with a few dozen connections rather than 65,536
+ * (tests/integration/test_conn_state_overflow.sh). A test hook, not a tuning knob. */
+static bool conns_capacity_ok(char *err, size_t errlen)
+{
+	const char *v = getenv("SYNFIN_CONNS_CAPACITY");
+	unsigned long n;
+	char *end;
+
+	if (!v)
+		return true;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || end == v || *end || n < 1 || n > SYNFIN_CONNS_BY_SK_ENTRIES) {
+		snprintf(err, errlen, "SYNFIN_CONNS_CAPACITY must be an integer from 1 to %d, not '%s'",
+			 SYNFIN_CONNS_BY_SK_ENTRIES, v);
+		return false;
+	}
+	return true;
 }
 
 int loader_load(struct loader *l, const struct loader_config *c, char *err, size_t errlen)
@@ -119,10 +135,18 @@ int loader_load(struct loader *l, const struct loader_config *c, char *err, size
 	skel->rodata->cfg_netns = c->netns;
 	skel->rodata->cfg_cgroup = c->cgroup;
 	skel->rodata->cfg_family = c->family;
+	skel->rodata->cfg_comm = !c->no_comm;
 	skel->rodata->cfg_wakeup_bytes = c->wakeup_bytes;
+	if (!conns_capacity_ok(err, errlen)) {
+		synfin_bpf__destroy(skel);
+		return -EINVAL;
+	}
 	ret = bpf_map__set_max_entries(skel->maps.events, (__u32)c->ring_bytes);
 	if (!ret)
 		ret = apply_features(skel, &l->feat, c->time_wait);
+	if (!ret && getenv("SYNFIN_CONNS_CAPACITY"))
+		ret = bpf_map__set_max_entries(skel->maps.conns_by_sk,
+					       (__u32)strtoul(getenv("SYNFIN_CONNS_CAPACITY"), NULL, 10));
 	bpf_log_reset();
 	if (!ret)
 		ret = synfin_bpf__load(skel);
@@ -159,9 +183,7 @@ static int attach_one(struct loader *l, struct bpf_program *p, char *err, size_t
 
 static bool is_catcher(const struct synfin_bpf *skel, const struct bpf_program *p)
 {
-	return p == skel->progs.synfin_set_state_catch ||
-	       p == skel->progs.synfin_timer_start_catch ||
-	       p == skel->progs.synfin_timer_cancel_catch;
+	return p == skel->progs.synfin_set_state_catch;
 }
 
 int loader_attach(struct loader *l, const struct loader_config *c, char *err, size_t errlen)
@@ -365,6 +387,11 @@ int loader_close_waits_fd(const struct loader *l)
 	return bpf_map__fd(l->skel->maps.close_waits);
 }
 
+int loader_conns_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.conns_by_sk);
+}
+
 static uint64_t prog_recursion_misses(const struct bpf_program *p)
 {
 	struct bpf_prog_info info;
@@ -394,7 +421,8 @@ uint64_t loader_recursion_lost(const struct loader *l)
 	for (h = 0; h < SYNFIN_HOOK_MAX; h++) {
 		missed = prog_recursion_misses(first[h]);
 		/* A catcher's own misses lose nothing unless its first program missed the same
-		 * event, and that is already in first - caught. */
+		 * event, and that is already in first - caught. The timer hooks have no catcher
+		 * (they cannot nest: bpf/synfin.bpf.c), so any miss of theirs is lost. */
 		if (missed > (uint64_t)caught[h])
 			lost += missed - (uint64_t)caught[h];
 	}

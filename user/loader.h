@@ -15,6 +15,9 @@ struct loader_config {
 	uint64_t ring_bytes;   /* ring buffer size, a power of two >= page size */
 	uint64_t wakeup_bytes; /* wake the consumer early past this much queued data */
 	bool time_wait;        /* attach the timer hooks (TIME_WAIT tracking, exact SYN time) */
+	/* no pid/comm in the records (serve and run show neither): spares each listener's
+	 * owner storage, which the kernel clones into every accepted child and frees with it */
+	bool no_comm;
 	bool verbose;          /* libbpf's log, the verifier's included, to stderr */
 	const struct features *features; /* already probed (synfin check); NULL: probe at load */
 };
@@ -57,6 +60,7 @@ int loader_gauges_fd(const struct loader *l);
 int loader_timewaits_fd(const struct loader *l);
 int loader_tw_pending_fd(const struct loader *l);
 int loader_close_waits_fd(const struct loader *l);
+int loader_conns_fd(const struct loader *l); /* conns_by_sk: struct conn_state */
 
 /* Events the kernel skipped because the program was already running on that CPU
  * (bpf_prog_info.recursion_misses), less those the catchers handled (bpf/catch.bpf.h):

@@ -560,6 +560,7 @@ static int observe(struct run *r, char **cmd, int ncmd)
 	if (cgroup_create(&r->cgroup, name, err, sizeof(err)))
 		goto out_err;
 	r->cfg.load.cgroup = r->cgroup.id;
+	r->cfg.load.no_comm = true; /* neither the report nor an assertion names a process */
 	if (session_config_finish(&r->cfg, err, sizeof(err)) ||
 	    session_start(&r->s, &r->cfg, on_event, NULL, r, err, sizeof(err)))
 		goto out_err;

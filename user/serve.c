@@ -509,6 +509,7 @@ int serve_main(int argc, char **argv)
 		fprintf(stderr, "synfin: %s (see 'synfin serve --help')\n", err);
 		return 2;
 	}
+	sv.cfg.load.no_comm = true; /* no metric names a process */
 	if (session_config_finish(&sv.cfg, err, sizeof(err))) {
 		fprintf(stderr, "synfin: %s\n", err);
 		return 2;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <bpf/bpf.h>
@@ -52,17 +53,43 @@ static void handle_swept(void *ctx, const struct synfin_event *e)
 
 struct cw_scan {
 	struct session *s;
-	int fd;
 	uint64_t now_ns;
 	uint64_t oldest_us;
+	struct cw_warned next; /* warned and still in CLOSE_WAIT: the next scan's s->cw_warned */
 };
 
+static int cw_cmp(const void *a, const void *b)
+{
+	const struct cw_key *x = a, *y = b;
+
+	if (x->sk != y->sk)
+		return x->sk < y->sk ? -1 : 1;
+	return x->cookie < y->cookie ? -1 : x->cookie > y->cookie;
+}
+
+static void cw_note(struct cw_warned *w, const struct cw_key *k)
+{
+	struct cw_key *grown;
+
+	if (w->n == w->cap) {
+		grown = realloc(w->keys, (w->cap ? w->cap * 2 : 64) * sizeof(*grown));
+		if (!grown)
+			return; /* warned again at the next scan: better than never */
+		w->keys = grown;
+		w->cap = w->cap ? w->cap * 2 : 64;
+	}
+	w->keys[w->n++] = *k;
+}
+
+/* Each socket is warned about once while it stays in CLOSE_WAIT: the sockets warned about
+ * are kept here, by address and cookie, from one scan to the next (the maps are BPF's to
+ * write). */
 static void on_close_wait(void *ctx, __u64 key, const struct synfin_event *e)
 {
 	struct cw_scan *c = ctx;
 	struct session *s = c->s;
 	uint64_t age_us = c->now_ns > e->ts_ns ? (c->now_ns - e->ts_ns) / 1000 : 0;
-	struct synfin_event marked;
+	struct cw_key k = { .sk = key, .cookie = e->cookie };
 
 	if (!lifecycle_wanted(&s->cfg.filter, e))
 		return;
@@ -70,22 +97,31 @@ static void on_close_wait(void *ctx, __u64 key, const struct synfin_event *e)
 		return;
 	if (age_us > c->oldest_us)
 		c->oldest_us = age_us;
-	/* reason doubles as "already warned" in the map's copy (BPF writes 0) */
-	if (e->reason || !s->cfg.close_wait_warn_s || (double)age_us < s->cfg.close_wait_warn_s * 1e6)
+	if (s->cw_warned.n &&
+	    bsearch(&k, s->cw_warned.keys, s->cw_warned.n, sizeof(k), cw_cmp)) {
+		cw_note(&c->next, &k);
 		return;
-	marked = *e;
-	marked.reason = 1;
-	bpf_map_update_elem(c->fd, &key, &marked, BPF_EXIST);
+	}
+	if (!s->cfg.close_wait_warn_s || (double)age_us < s->cfg.close_wait_warn_s * 1e6)
+		return;
+	cw_note(&c->next, &k);
 	if (s->on_warn)
 		s->on_warn(s->ctx, e, age_us);
 }
 
 static void scan_close_waits(struct session *s, uint64_t now)
 {
-	struct cw_scan c = { .s = s, .fd = loader_close_waits_fd(&s->loader), .now_ns = now };
+	struct cw_scan c = { .s = s, .now_ns = now };
 
-	kstate_close_waits(c.fd, on_close_wait, &c);
+	if (kstate_close_waits(loader_conns_fd(&s->loader), loader_close_waits_fd(&s->loader),
+			       on_close_wait, &c) < 0) {
+		free(c.next.keys); /* keep what was warned: a failed scan proves nothing */
+		return;
+	}
 	s->close_wait_oldest_us = c.oldest_us;
+	qsort(c.next.keys, c.next.n, sizeof(*c.next.keys), cw_cmp);
+	free(s->cw_warned.keys);
+	s->cw_warned = c.next;
 }
 
 static void sweep(struct session *s, uint64_t now)
@@ -157,7 +193,7 @@ static void warn_degraded(const struct features *f, const struct loader_config *
 			"synfin: warning: timer handler addresses unknown (%s): no TIME_WAIT "
 			"records, server latency estimated; see 'synfin check'\n",
 			f->handlers_why);
-	if (!f->sk_storage)
+	if (!f->sk_storage && !c->no_comm)
 		fprintf(stderr, "synfin: note: this kernel has no SK_STORAGE for tracing "
 				"programs: server pid/comm are unknown (null)\n");
 }
@@ -278,5 +314,7 @@ void session_stop(struct session *s)
 	s->ring = NULL;
 	listen_watch_free(s->listen);
 	s->listen = NULL;
+	free(s->cw_warned.keys);
+	s->cw_warned = (struct cw_warned){ 0 };
 	loader_destroy(&s->loader);
 }

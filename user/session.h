@@ -76,6 +76,17 @@ struct session_config {
 struct ring;
 struct listen_watch;
 
+/* Sockets in CLOSE_WAIT already warned about (user/session.c), sorted. */
+struct cw_key {
+	uint64_t sk; /* the socket's address: its key in the BPF maps */
+	uint64_t cookie;
+};
+
+struct cw_warned {
+	struct cw_key *keys;
+	size_t n, cap;
+};
+
 struct session {
 	struct session_config cfg;
 	struct loader loader;
@@ -90,6 +101,7 @@ struct session {
 	uint64_t tw_swept;         /* timewaits ended as killed by the sweep, not by BPF */
 	uint64_t close_wait_oldest_us;
 	struct listen_watch *listen; /* user/listen.c; NULL when out of memory */
+	struct cw_warned cw_warned;
 };
 
 uint64_t session_now_ns(void); /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns() */

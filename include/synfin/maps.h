@@ -7,27 +7,49 @@
 #define SYNFIN_MAPS_H
 
 #include "synfin/events.h"
+#include "synfin/conn_fsm.h"
 
 /* Live gauges, one per-CPU slot per kernel TCP state number (include/net/tcp_states.h has
  * 12 states; 16 leaves room for new ones without an ABI change). */
 #define SYNFIN_GAUGE_SLOTS 16
 
-/* Capacity of `conns_by_sk`, the per-socket state where SK_STORAGE is not usable in
- * tracing programs: connections between SYN and CLOSE at once (5 MB preallocated); beyond
- * that, new ones are counted as untracked. */
+/* Capacity of `conns_by_sk`, the per-socket state (bpf/maps.bpf.h): connections between SYN
+ * and CLOSE at once (~10 MB preallocated); beyond that, new ones go to SK_STORAGE where
+ * tracing programs may use it, and are counted as untracked where not. */
 #define SYNFIN_CONNS_BY_SK_ENTRIES 65536
 
-/* Hooks whose program has a catcher: a second program on the same tracepoint that runs when
- * the kernel skipped the first because it was already running on that CPU (a softirq
- * transition arriving during a task-context one). Index of the per-CPU `caught` counters:
- * runs the catcher did in the first's place. The first's bpf_prog_info.recursion_misses
- * minus these is what neither saw: lost. */
+/* The hot hooks, whose recursion misses (the kernel skipped the program because it was
+ * already running on that CPU: a softirq transition arriving during a task-context one) are
+ * accounted. Index of the per-CPU `caught` counters: runs a catcher (a second program on the
+ * same tracepoint, bpf/catch.bpf.h) did in the first's place; only set_state has one, since
+ * the timer hooks cannot nest. The first's bpf_prog_info.recursion_misses minus these is
+ * what neither saw: lost. */
 enum synfin_hook {
 	SYNFIN_HOOK_SET_STATE = 0,
 	SYNFIN_HOOK_TIMER_START = 1,
 	SYNFIN_HOOK_TIMER_CANCEL = 2,
 	SYNFIN_HOOK_MAX,
 };
+
+/* Value of `conns_by_sk` (and of the SK_STORAGE map `conns` past it): what synfin remembers
+ * about one full socket from connect() or ESTABLISHED to CLOSE. User space reads the hash
+ * once a second for the sockets now in CLOSE_WAIT (cur_state), rather than the BPF side
+ * keeping a map of them: inserting and deleting there cost ~1.6 us per passive close. */
+struct conn_state {
+	__u64 start_ns;      /* client: CLOSE->SYN_SENT; server: SYN arrival (or child creation) */
+	struct conn_fsm fsm; /* teardown state machine; fsm.state_ns: when cur_state began */
+	__u64 cookie;
+	__u64 cgroup;
+	__u32 pid;
+	__u8 side;
+	__u8 flags;      /* SYNFIN_F_* carried into every record of this socket */
+	__u8 cur_state;  /* the last transition applied: new state (bpf/catch.bpf.h) */
+	__u8 in_storage; /* 1: lives in `conns` (SK_STORAGE), the overflow of `conns_by_sk` */
+	char comm[SYNFIN_COMM_LEN];
+	struct synfin_conn_id id; /* filled when the socket enters CLOSE_WAIT */
+};
+
+SYNFIN_ASSERT_SIZE(struct conn_state, 152);
 
 /* Value of the `timewaits` map, keyed by the timewait socket's timer address. */
 struct tw_entry {

@@ -5,7 +5,7 @@
  * SIGINT or SIGTERM. Exit status: 0 ok, 1 failure, 2 usage.
  *
  * What would lower the floor itself:
- *   --no-catchers    only the first program on each hook (5 attachments)
+ *   --no-catchers    without the inet_sock_set_state catcher (5 attachments)
  *   --no-timers      only the inet_sock_set_state, tcp_retransmit_synack and tcp_destroy_sock
  *                    programs
  */
@@ -51,8 +51,6 @@ int main(int argc, char **argv)
 	}
 	if (!catchers || !timers) {
 		bpf_program__set_autoload(skel->progs.floor_set_state_catch, catchers);
-		bpf_program__set_autoload(skel->progs.floor_timer_start_catch, catchers && timers);
-		bpf_program__set_autoload(skel->progs.floor_timer_cancel_catch, catchers && timers);
 		bpf_program__set_autoload(skel->progs.floor_timer_start, timers);
 		bpf_program__set_autoload(skel->progs.floor_timer_cancel, timers);
 	}
