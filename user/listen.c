@@ -35,6 +35,7 @@ struct listen_ns {
 	unsigned int unsettled;
 	unsigned int misses; /* sweeps that found no netstat file for it */
 	int owner;           /* a listener's pid from this walk (its listen() caller), 0: none */
+	bool due;            /* open_missing looks for a process in it */
 	unsigned int nports;
 	struct ns_port ports[LISTEN_NS_PORTS];
 };
@@ -60,38 +61,6 @@ static struct listen_ns *find_ns(struct listen_watch *w, uint32_t ino, bool crea
 	w->ns[w->nns].ino = ino;
 	w->ns[w->nns].fd = -1;
 	return &w->ns[w->nns++];
-}
-
-static bool pid_in_ns(int pid, uint32_t ino)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	return !stat(path, &st) && (uint32_t)st.st_ino == ino;
-}
-
-/* Any process in the namespace: its netstat file is the namespace's. */
-static int find_pid(uint32_t ino)
-{
-	struct dirent *de;
-	DIR *d;
-	int pid = 0, p;
-
-	if (pid_in_ns(getpid(), ino))
-		return getpid();
-	d = opendir("/proc");
-	if (!d)
-		return 0;
-	while (!pid && (de = readdir(d))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		p = atoi(de->d_name);
-		if (p > 0 && pid_in_ns(p, ino))
-			pid = p;
-	}
-	closedir(d);
-	return pid;
 }
 
 /* A named namespace (ip netns add) may have no process in it: its netstat file is opened
@@ -127,28 +96,72 @@ static int open_named(uint32_t ino)
 	return ret;
 }
 
-/* The netstat file of namespace ino, opened, or -1: that of the process that called
- * listen() (in the socket's namespace then: bpf/listen.bpf.h), which needs no privilege;
- * else of any process found in it, which needs ptrace access to read /proc/PID/ns/net
- * (every process while synfin holds its capabilities, at start), or from inside a named
- * namespace (at start too). The open file holds the namespace: it is closed as soon as
- * the namespace has no listener synfin sees. */
-static int open_netstat(uint32_t ino, int owner)
+static int open_netstat_of(const char *pid)
 {
 	char path[64];
-	int pid, fd;
 
-	if (owner > 0) {
-		snprintf(path, sizeof(path), "/proc/%d/net/netstat", owner);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0)
-			return fd;
-	}
-	pid = find_pid(ino);
-	if (!pid)
-		return open_named(ino);
-	snprintf(path, sizeof(path), "/proc/%d/net/netstat", pid);
+	snprintf(path, sizeof(path), "/proc/%.20s/net/netstat", pid);
 	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Opens the netstat file of each namespace with listeners that has none: that of the
+ * process that called listen() (in the socket's namespace then: bpf/listen.bpf.h), which
+ * needs no privilege; else of any process in it, found in one pass over /proc for all of
+ * them (reading /proc/PID/ns/net needs ptrace access: every process while synfin holds its
+ * capabilities, at start), or from inside a named namespace (at start too). One pass, not
+ * one per namespace: at start a host's every namespace may need one, and a pass each kept
+ * the ring undrained long enough to lose records. An open file holds its namespace: it is
+ * closed as soon as the namespace has no listener synfin sees (listen_watch_sweep). */
+static void open_missing(struct listen_watch *w)
+{
+	unsigned int i, due = 0;
+	struct listen_ns *n;
+	struct dirent *de;
+	char path[64];
+	struct stat st;
+	DIR *d;
+
+	for (i = 0; i < w->nns; i++) {
+		n = &w->ns[i];
+		n->due = false;
+		/* none found: tried again once every 25 sweeps (5 s), not at each */
+		if (!n->walked || n->fd >= 0 || n->misses++ % 25)
+			continue;
+		if (n->owner > 0) {
+			snprintf(path, sizeof(path), "%d", n->owner);
+			n->fd = open_netstat_of(path);
+			if (n->fd >= 0)
+				continue;
+		}
+		n->due = true;
+		due++;
+	}
+	d = due ? opendir("/proc") : NULL;
+	while (d && due && (de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/ns/net", de->d_name);
+		if (stat(path, &st))
+			continue;
+		n = find_ns(w, (uint32_t)st.st_ino, false);
+		if (!n || !n->due)
+			continue;
+		n->fd = open_netstat_of(de->d_name);
+		if (n->fd >= 0) {
+			n->due = false;
+			due--;
+		}
+	}
+	if (d)
+		closedir(d);
+	for (i = 0; due && i < w->nns; i++) {
+		n = &w->ns[i];
+		if (n->due)
+			n->fd = open_named(n->ino);
+	}
+	for (i = 0; i < w->nns; i++)
+		if (w->ns[i].fd >= 0)
+			w->ns[i].misses = 0;
 }
 
 static bool read_counters(struct listen_ns *n, struct listen_counters *out)
@@ -156,9 +169,6 @@ static bool read_counters(struct listen_ns *n, struct listen_counters *out)
 	char buf[16384];
 	ssize_t len;
 
-	/* none found: /proc is scanned again once every 25 sweeps (5 s), not at each */
-	if (n->fd < 0 && n->misses++ % 25 == 0)
-		n->fd = open_netstat(n->ino, n->owner);
 	if (n->fd < 0)
 		return false;
 	len = pread(n->fd, buf, sizeof(buf) - 1, 0);
@@ -294,6 +304,7 @@ void listen_watch_sweep(struct listen_watch *w, const struct loader *l)
 		if (w->walk[i].pid)
 			n->owner = (int)w->walk[i].pid;
 	}
+	open_missing(w);
 	/* namespaces with listeners, now or at the last walk; then the others are let go: an
 	 * open netstat file would keep a deleted namespace from being freed */
 	for (i = 0; i < w->nns; i++)
