@@ -23,9 +23,10 @@ LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
 # Pure rooms: no libbpf, no I/O beyond what they are for; unit-tested without root.
 CORE_SRCS := user/stats.c user/lifecycle.c user/opts.c user/format.c user/json_writer.c user/render_table.c \
 	user/render_json.c user/metrics.c user/render_prom.c \
-	user/assert_expr.c user/run_model.c user/report_json.c user/report_html.c user/baseline.c user/audit.c
+	user/assert_expr.c user/run_model.c user/report_json.c user/report_html.c user/baseline.c user/audit.c \
+	user/listen_model.c
 APP_SRCS := $(CORE_SRCS) user/loader.c user/bpf_log.c user/kernel_features.c user/calibrate.c user/http_guard.c \
-	user/ring.c user/kstate.c user/session.c user/netns.c user/audit_live.c user/check.c user/watch.c \
+	user/ring.c user/kstate.c user/listen.c user/session.c user/netns.c user/audit_live.c user/check.c user/watch.c \
 	user/serve.c user/cgroup.c user/child.c user/run.c user/janitor.c user/privilege.c user/main.c
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
@@ -100,7 +101,7 @@ $(OUTPUT)/tests/test_kstate: tests/unit/test_kstate.c $(OUTPUT)/user/kstate.o $(
 
 # The layers, checked: every bpf/*.bpf.h compiles on its own (it includes what it uses), and
 # no pure room reaches libbpf, the BPF side or the libbpf-side rooms, even indirectly.
-LIBBPF_ROOMS := user/loader.h user/kstate.h user/ring.h user/session.h user/kernel_features.h
+LIBBPF_ROOMS := user/loader.h user/kstate.h user/listen.h user/ring.h user/session.h user/kernel_features.h
 check-layers: | $(OUTPUT)
 	$(Q)for h in bpf/*.bpf.h; do \
 		echo "#include \"$$h\"" | $(CLANG) $(filter-out -MMD -MP,$(BPF_CFLAGS)) -I. -Iinclude -Ibpf -x c \

@@ -7,6 +7,7 @@
 #include "sock_id.bpf.h"
 #include "emit.bpf.h"
 #include "timewait.bpf.h"
+#include "listen.bpf.h"
 
 /* Starts tracking sk if the user's filters want it: fresh state, the cookie generated now so
  * that the timewait socket inherits it (inet_twsk_alloc). NULL when filtered or full. */
@@ -40,6 +41,7 @@ static __always_inline int on_listen(const struct sock *sk)
 {
 	struct owner *o;
 
+	listen_mark(sk, true);
 	if (!cfg_sk_storage || !cfg_comm)
 		return 0; /* nothing to clone into the children: server pid/comm stay unknown */
 	o = bpf_sk_storage_get(&owners, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);

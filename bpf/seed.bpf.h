@@ -12,6 +12,7 @@
 #include "maps.bpf.h"
 #include "sock_id.bpf.h"
 #include "timewait.bpf.h"
+#include "listen.bpf.h"
 
 /* Ephemeral ports (net.ipv4.ip_local_port_range default 32768-60999): a socket whose local
  * port is below that and remote port inside it was most likely accepted. A guess, so
@@ -56,7 +57,11 @@ static __always_inline void seed_full(struct tcp_sock *tp, __u64 now)
 	struct conn_state *cs;
 	__u64 cgroup;
 
-	if (state == TCP_LISTEN || state == TCP_CLOSE || !skc_wanted(skc, skc_netns(skc)))
+	if (state == TCP_LISTEN) {
+		listen_mark(sk, false);
+		return;
+	}
+	if (state == TCP_CLOSE || !skc_wanted(skc, skc_netns(skc)))
 		return;
 	cgroup = sk_cgroup_id(sk);
 	if (!sk_cgroup_wanted(sk, cgroup))

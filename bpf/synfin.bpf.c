@@ -13,6 +13,7 @@
 #include "teardown.bpf.h"
 #include "seed.bpf.h"
 #include "catch.bpf.h"
+#include "listen.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -30,6 +31,12 @@ static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
 	case TCP_SYN_SENT:
 		on_connect_start(sk, bpf_ktime_get_ns());
 		return 0;
+	case TCP_CLOSE:
+		if (oldstate == TCP_LISTEN) {
+			listen_forget(sk); /* listeners are not tracked otherwise */
+			return 0;
+		}
+		break;
 	case TCP_SYN_RECV:
 		/* a child: tracked from its ESTABLISHED on (on_server_established); a client
 		 * whose SYN crossed its peer's (simultaneous open, self-connect) stays a client */
@@ -200,4 +207,20 @@ SEC("iter/tcp")
 int synfin_seed(struct bpf_iter__tcp *ctx)
 {
 	return seed_one(ctx->sk_common);
+}
+
+/* Run by user space (BPF_PROG_TEST_RUN), attached nowhere: args[0] listeners' addresses
+ * follow, in args[1..]. See listen.bpf.h. */
+SEC("raw_tp")
+int synfin_listen_sample(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 n = ctx->args[0];
+
+#pragma unroll
+	for (int i = 0; i < SYNFIN_LISTEN_BATCH; i++) {
+		if (i >= n)
+			break;
+		listen_read(ctx->args[i + 1], &listen_out[i]);
+	}
+	return 0;
 }

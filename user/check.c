@@ -15,6 +15,7 @@
 #include "check.h"
 #include "json_writer.h"
 #include "kernel_features.h"
+#include "listen_model.h"
 #include "loader.h"
 #include "opts.h"
 #include "privilege.h"
@@ -100,8 +101,19 @@ static const struct {
 	{ "netns and family filters", NULL, true, false, 0, 1, 4 },
 };
 
+struct mode_result {
+	bool seeding;     /* the seed iterator attached */
+	int listen_walk;  /* loader_listen_walk's answer: >= 0, or -errno */
+};
+
+static void count_listener(void *ctx, const struct synfin_listener *li)
+{
+	(void)ctx;
+	(void)li;
+}
+
 static bool check_mode(struct report *r, const struct features *f, size_t m, bool verbose,
-		       bool *seeding)
+		       struct mode_result *res)
 {
 	struct loader_config cfg = {
 		.ring_bytes = 1 << 16,
@@ -128,10 +140,56 @@ static bool check_mode(struct report *r, const struct features *f, size_t m, boo
 		snprintf(it->detail, sizeof(it->detail), "%s", err);
 	else
 		snprintf(it->detail, sizeof(it->detail), "%d programs", loader_prog_count(&l));
-	if (!ret && m == 0)
-		*seeding = l.seed_link != NULL;
+	if (!ret && m == 0) {
+		res->seeding = l.seed_link != NULL;
+		res->listen_walk = loader_listen_walk(&l, count_listener, NULL);
+	}
 	loader_destroy(&l);
 	return !ret;
+}
+
+/* The namespace's counters, as user/listen.c reads them for each namespace. */
+static int netstat_readable(char *why, size_t len)
+{
+	struct listen_counters c;
+	char buf[16384];
+	size_t n;
+	FILE *fp = fopen("/proc/self/net/netstat", "re");
+
+	if (!fp) {
+		snprintf(why, len, "/proc/self/net/netstat: %s", strerror(errno));
+		return -errno;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	if (listen_netstat_parse(buf, &c)) {
+		snprintf(why, len, "/proc/net/netstat lacks TcpExt ListenDrops, ListenOverflows or "
+			 "TCPReqQFullDrop");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void check_listen(struct report *r, bool loads, const struct mode_result *res)
+{
+	bool queues = loads && res->listen_walk >= 0;
+	char why[160] = "";
+	struct item *it;
+
+	it = add(r, "listen_queues", yes_no(queues), "accept queues per listener (sampled)");
+	if (!loads)
+		snprintf(it->detail, sizeof(it->detail), "the programs do not load");
+	else if (!queues)
+		snprintf(it->detail, sizeof(it->detail),
+			 "test run of synfin_listen_sample refused (%s): BPF_PROG_TEST_RUN of raw_tp "
+			 "came in 1b4d60ec162f (5.10)", strerror(-res->listen_walk));
+	it = add(r, "listen_drops_per_listener", yes_no(queues && !netstat_readable(why, sizeof(why))),
+		 "listen drops per port, by reason");
+	if (!queues)
+		snprintf(it->detail, sizeof(it->detail), "needs listen_queues (which port dropped)");
+	else if (why[0])
+		snprintf(it->detail, sizeof(it->detail), "%s", why);
 }
 
 static void check_features(struct report *r, const struct features *f, bool loads,
@@ -278,10 +336,11 @@ static int run_live(const char *netns_path, double duration_s, struct live *lv, 
 int check_main(int argc, char **argv)
 {
 	struct report r = { .n = 0 };
-	bool verbose = false, json = false, loads = true, seeding = false, live = false;
+	bool verbose = false, json = false, loads = true, live = false;
 	const char *netns_path = NULL;
 	double duration_s = 2;
 	struct live lv = { 0 };
+	struct mode_result res = { .listen_walk = -ENOEXEC };
 	struct features f;
 	char err[320];
 	struct item *it;
@@ -325,8 +384,9 @@ int check_main(int argc, char **argv)
 	}
 	if (!r.fatal) {
 		for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
-			loads &= check_mode(&r, &f, m, verbose, &seeding);
-		check_features(&r, &f, loads, seeding, verbose);
+			loads &= check_mode(&r, &f, m, verbose, &res);
+		check_features(&r, &f, loads, res.seeding, verbose);
+		check_listen(&r, loads, &res);
 	}
 	if (live && !r.fatal && run_live(netns_path, duration_s, &lv, err, sizeof(err))) {
 		it = add(&r, NULL, "FAIL", "--live: watching");

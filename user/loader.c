@@ -200,6 +200,8 @@ int loader_attach(struct loader *l, const struct loader_config *c, char *err, si
 		bpf_object__for_each_program(p, l->skel->obj) {
 			if (!bpf_program__autoload(p) || is_catcher(l->skel, p) != (pass == 1))
 				continue;
+			if (p == l->skel->progs.synfin_listen_sample)
+				continue; /* run by loader_listen_walk, attached nowhere */
 			ret = attach_one(l, p, err, errlen);
 			if (ret)
 				return ret;
@@ -215,6 +217,7 @@ void loader_destroy(struct loader *l)
 	while (l->nlinks > 0)
 		bpf_link__destroy(l->links[--l->nlinks]);
 	synfin_bpf__destroy(l->skel); /* NULL-safe */
+	l->seed_link = NULL;
 	l->skel = NULL;
 }
 
@@ -298,6 +301,55 @@ int loader_seed(struct loader *l, const char *netns_path, void (*between)(void *
 		return ret;
 	}
 	return w.seeded;
+}
+
+/* One test run over n listeners' addresses; fn for each that still is the listener. */
+static int sample_batch(const struct loader *l, const __u64 *addrs, unsigned int n,
+			void (*fn)(void *ctx, const struct synfin_listener *li), void *ctx)
+{
+	__u64 args[SYNFIN_LISTEN_BATCH + 1] = { n };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+	const struct synfin_listener *out = l->skel->bss->listen_out;
+	unsigned int i;
+	int found = 0;
+
+	memcpy(&args[1], addrs, n * sizeof(addrs[0]));
+	if (bpf_prog_test_run_opts(bpf_program__fd(l->skel->progs.synfin_listen_sample), &opts))
+		return -errno;
+	for (i = 0; i < n; i++) {
+		if (!out[i].port)
+			continue; /* closed since the lookup */
+		fn(ctx, &out[i]);
+		found++;
+	}
+	return found;
+}
+
+int loader_listen_walk(const struct loader *l,
+		       void (*fn)(void *ctx, const struct synfin_listener *li), void *ctx)
+{
+	int fd = bpf_map__fd(l->skel->maps.listeners);
+	__u64 addrs[SYNFIN_LISTEN_BATCH], key, next;
+	unsigned int n = 0;
+	int found = 0, ret;
+	bool more;
+
+	more = !bpf_map_get_next_key(fd, NULL, &next);
+	while (more || n) {
+		if (more) {
+			key = next;
+			addrs[n++] = key;
+			more = !bpf_map_get_next_key(fd, &key, &next);
+		}
+		if (n == SYNFIN_LISTEN_BATCH || (!more && n)) {
+			ret = sample_batch(l, addrs, n, fn, ctx);
+			if (ret < 0)
+				return ret;
+			found += ret;
+			n = 0;
+		}
+	}
+	return found;
 }
 
 int loader_events_fd(const struct loader *l)

@@ -47,6 +47,12 @@ int loader_seed(struct loader *l, const char *netns_path, void (*between)(void *
 		char *err, size_t errlen);
 void loader_destroy(struct loader *l);
 
+struct synfin_listener;
+/* Samples the listeners synfin sees (bpf/listen.bpf.h), in batches over all namespaces:
+ * fn once per listener. Returns how many, or -errno (the kernel refused the test run). */
+int loader_listen_walk(const struct loader *l,
+		       void (*fn)(void *ctx, const struct synfin_listener *li), void *ctx);
+
 int loader_events_fd(const struct loader *l);
 int loader_drops_fd(const struct loader *l);
 int loader_counts_fd(const struct loader *l); /* enum synfin_count, per CPU */

@@ -6,6 +6,7 @@
 #include <math.h>
 #include "audit.h"
 #include "format.h"
+#include "listen_model.h"
 #include "metrics.h"
 #include "run_model.h"
 
@@ -77,6 +78,8 @@ static bool metric_readable(const struct metric_def *m, const struct metric_src 
 	if ((m->needs & METRIC_NEEDS_PORTS) && !src->ports)
 		return false;
 	if ((m->needs & METRIC_NEEDS_RUN) && !src->run)
+		return false;
+	if ((m->needs & METRIC_NEEDS_LISTEN) && (!src->ri || !src->ri->listen))
 		return false;
 	return true;
 }
@@ -364,6 +367,61 @@ static void c_port_folded_pairs(const struct metric_src *src, struct metric_sink
 	emit_u64(k, NULL, src->ports->folded_pairs);
 }
 
+/* Listeners (user/listen_model.h): ports in order of first sight, then the drops no
+ * single port could be charged with. */
+static void c_listen_drops(const struct metric_src *src, struct metric_sink *k)
+{
+	const struct listen_stats *ls = src->ri->listen;
+	unsigned int i, r;
+	char port[8];
+
+	for (i = 0; i < ls->n; i++) {
+		snprintf(port, sizeof(port), "%u", ls->ports[i].port);
+		for (r = 0; r < LISTEN_REASON_MAX; r++) {
+			const char *lv[] = { port, listen_reason_name(r) };
+			emit_u64(k, lv, ls->ports[i].drops[r]);
+		}
+	}
+	for (r = 0; r < LISTEN_REASON_MAX; r++) {
+		const char *lv[] = { "unattributed", listen_reason_name(r) };
+		emit_u64(k, lv, ls->unattributed[r]);
+	}
+}
+
+enum queue_figure { QUEUE_LENGTH, QUEUE_PEAK, QUEUE_LIMIT };
+
+static void each_queue(const struct metric_src *src, struct metric_sink *k, enum queue_figure q)
+{
+	const struct listen_stats *ls = src->ri->listen;
+	const struct listen_port *p;
+	unsigned int i;
+	char port[8];
+
+	for (i = 0; i < ls->n; i++) {
+		p = &ls->ports[i];
+		if (!p->live && q != QUEUE_PEAK)
+			continue; /* no listener now: no queue */
+		snprintf(port, sizeof(port), "%u", p->port);
+		const char *lv[] = { port };
+		emit_u64(k, lv, q == QUEUE_LENGTH ? p->length : q == QUEUE_PEAK ? p->peak : p->limit);
+	}
+}
+
+static void c_accept_queue_length(const struct metric_src *src, struct metric_sink *k)
+{
+	each_queue(src, k, QUEUE_LENGTH);
+}
+
+static void c_accept_queue_peak(const struct metric_src *src, struct metric_sink *k)
+{
+	each_queue(src, k, QUEUE_PEAK);
+}
+
+static void c_accept_queue_limit(const struct metric_src *src, struct metric_sink *k)
+{
+	each_queue(src, k, QUEUE_LIMIT);
+}
+
 static void c_build_info(const struct metric_src *src, struct metric_sink *k)
 {
 	const char *lv[] = { src->version ? src->version : "unknown", XSTR(SYNFIN_ABI_VERSION) };
@@ -443,6 +501,42 @@ static double v_close_wait_max(const struct metric_src *src)
 	if (src->ri && src->ri->close_wait_oldest_us > v)
 		v = src->ri->close_wait_oldest_us;
 	return (double)v;
+}
+
+/* Unknown (NAN, which no assertion passes) where the kernel lets synfin walk no listener:
+ * never 0 drops by default. */
+static double listen_drops_of(const struct metric_src *src, int reason)
+{
+	if (!src->ri || !src->ri->listen)
+		return NAN;
+	return (double)listen_stats_drops_total(src->ri->listen, reason);
+}
+
+static double v_listen_drops(const struct metric_src *src)
+{
+	return listen_drops_of(src, -1);
+}
+
+static double v_listen_drops_accept(const struct metric_src *src)
+{
+	return listen_drops_of(src, LISTEN_ACCEPT_QUEUE_FULL);
+}
+
+static double v_listen_drops_syn(const struct metric_src *src)
+{
+	return listen_drops_of(src, LISTEN_SYN_QUEUE_FULL);
+}
+
+static double v_listen_drops_other(const struct metric_src *src)
+{
+	return listen_drops_of(src, LISTEN_OTHER);
+}
+
+static double v_accept_queue_peak(const struct metric_src *src)
+{
+	if (!src->ri || !src->ri->listen)
+		return NAN;
+	return (double)listen_stats_peak(src->ri->listen);
 }
 
 #define RUN_METRICS(...) ((const struct run_metric[]){ __VA_ARGS__, { .name = NULL } })
@@ -582,6 +676,29 @@ const struct metric_def metric_table[] = {
 	{ "synfin_port_series_folded_ports",
 	  "Distinct (side, port) pairs folded into port=\"other\".",
 	  METRIC_GAUGE, NULL, { NULL }, METRIC_NEEDS_PORTS, c_port_folded_pairs, NULL },
+	{ "synfin_listen_drops",
+	  "SYNs and handshake ACKs the listening sockets dropped (the namespace's TcpExtListenDrops), by port and reason: accept_queue_full (TcpExtListenOverflows), syn_queue_full (TcpExtTCPReqQFullDrop), other. port=\"unattributed\": drops of a namespace where more than one port could have dropped them.",
+	  METRIC_COUNTER, NULL, { "port", "reason" }, METRIC_NEEDS_RUN_INFO | METRIC_NEEDS_LISTEN,
+	  c_listen_drops,
+	  RUN_METRICS(
+		{ "listen.drops", STAT_VALUE, { NULL }, "SYNs or ACKs dropped by listeners (TcpExtListenDrops of their namespaces)", v_listen_drops },
+		{ "listen.drops.accept_queue_full", STAT_VALUE, { NULL }, "... because the accept queue was full (ListenOverflows)", v_listen_drops_accept },
+		{ "listen.drops.syn_queue_full", STAT_VALUE, { NULL }, "... because the SYN queue was full and SYN cookies were off (TCPReqQFullDrop)", v_listen_drops_syn },
+		{ "listen.drops.other", STAT_VALUE, { NULL }, "... for another reason (no memory, a security module)", v_listen_drops_other }) },
+	{ "synfin_accept_queue_length",
+	  "Connections waiting in the listeners' accept queues now (ss -ltn Recv-Q), summed per port.",
+	  METRIC_GAUGE, NULL, { "port" }, METRIC_NEEDS_RUN_INFO | METRIC_NEEDS_LISTEN,
+	  c_accept_queue_length, NULL },
+	{ "synfin_accept_queue_peak_length",
+	  "Longest accept queue per port seen since the start, sampled at each sweep (200 ms) and scrape.",
+	  METRIC_GAUGE, NULL, { "port" }, METRIC_NEEDS_RUN_INFO | METRIC_NEEDS_LISTEN,
+	  c_accept_queue_peak,
+	  RUN_METRICS(
+		{ "accept_queue.peak", STAT_VALUE, { NULL }, "longest accept queue of any listening port, sampled every 200 ms", v_accept_queue_peak }) },
+	{ "synfin_accept_queue_limit",
+	  "The listeners' accept queue limits (listen() backlog capped by net.core.somaxconn; ss -ltn Send-Q), summed per port.",
+	  METRIC_GAUGE, NULL, { "port" }, METRIC_NEEDS_RUN_INFO | METRIC_NEEDS_LISTEN,
+	  c_accept_queue_limit, NULL },
 	{ "synfin_build",
 	  "synfin's version and kernel record ABI.",
 	  METRIC_INFO, NULL, { "version", "abi" }, 0, c_build_info, NULL },

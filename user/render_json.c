@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "format.h"
+#include "listen_model.h"
 #include "render.h"
 
 /* The fields every connection record starts with (the README's contract). */
@@ -126,6 +127,53 @@ void json_hist(struct jw *j, const char *key, const struct hist *h)
 	jw_close(j);
 }
 
+static void json_listen_drops(struct jw *j, const char *key, const uint64_t *by_reason)
+{
+	uint64_t total = 0;
+	unsigned int r;
+
+	jw_object(j, key);
+	for (r = 0; r < LISTEN_REASON_MAX; r++)
+		total += by_reason[r];
+	jw_u64(j, "total", total);
+	for (r = 0; r < LISTEN_REASON_MAX; r++)
+		jw_u64(j, listen_reason_name(r), by_reason[r]);
+	jw_close(j);
+}
+
+/* null where the kernel lets synfin walk no listener (synfin check: listen_queues) */
+static void json_listen(struct jw *j, const struct listen_stats *ls)
+{
+	uint64_t all[LISTEN_REASON_MAX];
+	unsigned int i, r;
+
+	if (!ls) {
+		jw_null(j, "listen");
+		return;
+	}
+	jw_object(j, "listen");
+	for (r = 0; r < LISTEN_REASON_MAX; r++)
+		all[r] = listen_stats_drops_total(ls, (int)r);
+	json_listen_drops(j, "drops", all);
+	json_listen_drops(j, "unattributed", ls->unattributed);
+	jw_u64(j, "accept_queue_peak", listen_stats_peak(ls));
+	jw_array(j, "ports");
+	for (i = 0; i < ls->n; i++) {
+		const struct listen_port *p = &ls->ports[i];
+
+		jw_object(j, NULL);
+		jw_u64(j, "port", p->port);
+		jw_bool(j, "listening", p->live);
+		jw_u64(j, "accept_queue", p->length);
+		jw_u64(j, "accept_queue_peak", p->peak);
+		jw_u64(j, "accept_queue_limit", p->limit);
+		json_listen_drops(j, "drops", p->drops);
+		jw_close(j);
+	}
+	jw_close(j);
+	jw_close(j);
+}
+
 void json_summary_members(struct jw *j, const struct summary *s, const struct session_info *si)
 {
 	unsigned int i, k;
@@ -190,6 +238,7 @@ void json_summary_members(struct jw *j, const struct summary *s, const struct se
 	jw_u64(j, "syn_unrecorded", si->syn_unrecorded);
 	jw_u64(j, "malformed", s->malformed);
 	jw_close(j);
+	json_listen(j, si->listen);
 	json_kernel_drift(j, &si->audit);
 }
 

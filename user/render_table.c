@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 #include "format.h"
+#include "listen_model.h"
 #include "render.h"
 
 #define SUMMARY_LABEL_WIDTH 22
@@ -179,6 +180,33 @@ void table_kernel_drift(FILE *f, const struct audit_result *a)
 	}
 }
 
+/* One line per listening port seen: its queue and its drops by reason. */
+static void table_listen(FILE *f, const struct listen_stats *ls)
+{
+	const uint64_t *d;
+	unsigned int i;
+	char label[48];
+
+	if (!ls)
+		return;
+	for (i = 0; i < ls->n; i++) {
+		const struct listen_port *p = &ls->ports[i];
+
+		d = p->drops;
+		snprintf(label, sizeof(label), "listen :%u", p->port);
+		fprintf(f, "  %-22s queue %" PRIu64 "/%" PRIu64 " peak %" PRIu64 "   drops: accept "
+			"queue full %" PRIu64 ", SYN queue full %" PRIu64 ", other %" PRIu64 "%s\n",
+			label, p->length, p->limit, p->peak, d[LISTEN_ACCEPT_QUEUE_FULL],
+			d[LISTEN_SYN_QUEUE_FULL], d[LISTEN_OTHER], p->live ? "" : " (closed)");
+	}
+	d = ls->unattributed;
+	if (d[0] | d[1] | d[2])
+		fprintf(f, "  %-22s drops: accept queue full %" PRIu64 ", SYN queue full %" PRIu64
+			", other %" PRIu64 " (more than one port could have dropped them)\n",
+			"listen unattributed", d[LISTEN_ACCEPT_QUEUE_FULL], d[LISTEN_SYN_QUEUE_FULL],
+			d[LISTEN_OTHER]);
+}
+
 void table_summary(FILE *f, const struct summary *s, const struct session_info *ri)
 {
 	unsigned int i, j;
@@ -237,6 +265,7 @@ void table_summary(FILE *f, const struct summary *s, const struct session_info *
 	if (s->malformed)
 		fprintf(f, "  %-22s %8" PRIu64 "\n", "malformed records", s->malformed);
 	table_kernel_drift(f, &ri->audit);
+	table_listen(f, ri->listen);
 	for (i = 0; i < 2; i++) {
 		if (!s->handshake[i].count)
 			continue;

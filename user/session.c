@@ -7,6 +7,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include "kstate.h"
+#include "listen.h"
 #include "netns.h"
 #include "opts.h"
 #include "privilege.h"
@@ -132,6 +133,9 @@ static void sweep(struct session *s, uint64_t now)
 		scan_close_waits(s, now);
 		s->next_cw_scan_ns = now + CLOSE_WAIT_SCAN_PERIOD_NS;
 	}
+	/* a few listeners in one batch, off the connections' path (bpf/listen.bpf.h) */
+	if (s->listen)
+		listen_watch_sweep(s->listen, &s->loader);
 }
 
 static const struct opt_def shared_opts[] = { SESSION_OPTS_FILTER, SESSION_OPTS_TUNING, { 0 } };
@@ -266,6 +270,10 @@ int session_start(struct session *s, const struct session_config *c, session_eve
 		ret = loader_seed(&s->loader, c->netns_path, drain_between_seeds, s, err, errlen);
 		ret = ret > 0 ? 0 : ret;
 	}
+	/* the base of the drop counters, before anything of the user's runs (run's CMD) */
+	if (!ret && (s->listen = listen_watch_new())) {
+		listen_watch_sweep(s->listen, &s->loader);
+	}
 	if (!ret && c->before_drop)
 		ret = c->before_drop(ctx, err, errlen);
 	/* Everything that needs a capability is done: the fds (programs, links, maps, ring)
@@ -336,12 +344,15 @@ void session_read_info(struct session *s, struct session_info *ri)
 	x.children_aborted = ri->children_aborted;
 	x.syn_sent = ri->gauges[SYNFIN_TCP_SYN_SENT] > 0 ? (uint64_t)ri->gauges[SYNFIN_TCP_SYN_SENT] : 0;
 	audit_compute(&s->audit, has_now ? &now : NULL, &x, &ri->audit);
+	ri->listen = listen_watch_stats(s->listen);
 }
 
 void session_stop(struct session *s)
 {
 	ring_close(s->ring);
 	s->ring = NULL;
+	listen_watch_free(s->listen);
+	s->listen = NULL;
 	free(s->cw_warned.keys);
 	s->cw_warned = (struct cw_warned){ 0 };
 	loader_destroy(&s->loader);

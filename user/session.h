@@ -76,6 +76,7 @@ struct session_config {
 };
 
 struct ring;
+struct listen_watch;
 
 /* Sockets in CLOSE_WAIT already warned about (user/session.c), sorted. */
 struct cw_key {
@@ -101,6 +102,7 @@ struct session {
 	uint64_t next_cw_scan_ns;
 	uint64_t tw_swept;         /* timewaits ended as killed by the sweep, not by BPF */
 	uint64_t close_wait_oldest_us;
+	struct listen_watch *listen; /* user/listen.c; NULL when out of memory */
 	struct cw_warned cw_warned;
 	struct audit audit;        /* the self-audit's counts, of one namespace */
 	struct audit_live audit_live;

@@ -9,6 +9,8 @@
 #include "audit.h"
 #include "synfin/maps.h"
 
+struct listen_stats;
+
 struct session_info {
 	uint64_t lost;                  /* records the kernel could not queue (ring buffer full) */
 	uint64_t untracked;             /* connections not tracked: socket storage or map full */
@@ -19,6 +21,9 @@ struct session_info {
 	int64_t gauges[SYNFIN_GAUGE_SLOTS];  /* sockets now in each kernel TCP state (observed ones) */
 	uint64_t close_wait_oldest_us;
 	struct audit_result audit;      /* synfin against the kernel's counters (audit.h) */
+	/* listeners' queues and drops (user/listen_model.h), valid until the next poll; NULL
+	 * where this kernel lets synfin walk no listener */
+	const struct listen_stats *listen;
 };
 
 #endif

@@ -160,6 +160,7 @@ enum synfin_drop {
 	SYNFIN_DROP_SYNMAP = 2,  /* SYN-arrival map update failed: latency falls back to estimate */
 	SYNFIN_DROP_TWMAP = 3,   /* timewait map full: that TIME_WAIT is not tracked */
 	SYNFIN_DROP_CWMAP = 4,   /* CLOSE_WAIT map full: no age or warning for that socket */
+	SYNFIN_DROP_LISTENMAP = 5, /* listener map full: no queue figures for that listener */
 	SYNFIN_DROP_MAX,
 };
 

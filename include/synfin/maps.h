@@ -65,4 +65,29 @@ struct tw_entry {
 
 SYNFIN_ASSERT_SIZE(struct tw_entry, 192);
 
+/* Listeners followed at once (bpf/listen.bpf.h); beyond, one is counted in
+ * SYNFIN_DROP_LISTENMAP and has no queue figures. */
+#define SYNFIN_LISTENERS_MAX 4096
+/* Listeners sampled per test run of synfin_listen_sample: its arguments are a count and
+ * the addresses, at most 12 (MAX_BPF_FUNC_ARGS) in all. */
+#define SYNFIN_LISTEN_BATCH 11
+
+/* A listener: the `listeners` map's value (what it was at listen()), and the sample's
+ * answer, which adds what it is now. */
+struct synfin_listener {
+	__u64 cookie;          /* 0 where the kernel gave the socket none */
+	__u64 drops;           /* the listener's own drop count (sk_drops): every ListenDrops */
+	__u32 netns;           /* netns inode */
+	__u32 ack_backlog;     /* accept queue now: Recv-Q in ss -ltn */
+	__u32 max_ack_backlog; /* listen()'s backlog, capped by somaxconn: Send-Q in ss -ltn */
+	__u16 port;            /* host order, read by the sample; 0 = not listening now */
+	__u16 family;          /* 4 or 6 */
+	/* the process that called listen(), when it was in the socket's namespace (0 when
+	 * not, and at seeding): its /proc/PID/net/netstat holds the namespace's counters */
+	__u32 pid;
+	__u32 pad;
+};
+
+SYNFIN_ASSERT_SIZE(struct synfin_listener, 40);
+
 #endif /* SYNFIN_MAPS_H */

@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include "assert_expr.h"
 #include "metrics.h"
+#include "listen_model.h"
 #include "render_prom.h"
 #include "report_json.h"
 #include "synfin/conn_fsm.h"
@@ -26,6 +27,7 @@
 struct world {
 	struct summary sum;
 	struct session_info ri;
+	struct listen_stats listen;
 	struct port_stats ports;
 	struct run_values values;
 	struct assertion asserts[1];
@@ -80,6 +82,11 @@ static int setup(void **state)
 	w->ri.audit.present = true; /* every counter has a value: 0, and -1 lost */
 	w->ri.audit.netns = 4026531840u;
 	w->ri.audit.drift[0] = -1;
+	listen_stats_begin_walk(&w->listen);
+	listen_stats_listener(&w->listen, 8080, 3, 2);
+	listen_stats_end_walk(&w->listen);
+	listen_stats_drops(&w->listen, 8080, (const uint64_t[LISTEN_REASON_MAX]){ 94, 0, 0 });
+	w->ri.listen = &w->listen;
 	run_values_compute(&w->values, &w->sum, &w->ri);
 	if (assert_parse("closes == 1", &w->asserts[0], err, sizeof(err)))
 		return -1;
@@ -229,6 +236,10 @@ static void test_table_is_consistent(void **state)
 	assert_true(run_metric_value(&w->values, "closes.local.fin") == 1);
 	assert_true(run_metric_value(&w->values, "time_wait.count") == 1);
 	assert_true(run_metric_value(&w->values, "close_wait.max") == 20);
+	assert_true(run_metric_value(&w->values, "listen.drops") == 94);
+	assert_true(run_metric_value(&w->values, "listen.drops.accept_queue_full") == 94);
+	assert_true(run_metric_value(&w->values, "listen.drops.other") == 0);
+	assert_true(run_metric_value(&w->values, "accept_queue.peak") == 3);
 }
 
 static void test_report_names_only_the_table(void **state)
