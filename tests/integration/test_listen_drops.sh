@@ -36,7 +36,9 @@ netns_create "$NS"
 
 # listener_start PORT: a listener in NS that never accepts; sets LISTENER_PID.
 listener_start() {
-	nsx "$NS" python3 "$DRIVE" listen "$1" "$BACKLOG" >"$T_DIR/l$1.out" 2>&1 &
+	# not through nsx: a function run in the background is a subshell, and $! its pid; the
+	# listener, left behind, kept the test's inherited lock file open (flock) after the test
+	ip netns exec "$NS" python3 "$DRIVE" listen "$1" "$BACKLOG" >"$T_DIR/l$1.out" 2>&1 &
 	LISTENER_PID=$!
 	track_pid "$LISTENER_PID"
 	wait_for_line "$T_DIR/l$1.out" '^listening$' 10 "$LISTENER_PID" ||
