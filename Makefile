@@ -171,7 +171,7 @@ test-kernels: deps
 # inputs go to $(OUTPUT)/fuzz/, the checked-in seeds stay as they are.
 FUZZ_SECONDS ?= 30
 FUZZ_HARNESSES := assert_expr baseline
-FUZZ_SRCS := user/assert_expr.c user/audit.c user/baseline.c user/metrics.c user/run_model.c user/format.c user/lifecycle.c \
+FUZZ_SRCS := user/assert_expr.c user/audit.c user/baseline.c user/listen_model.c user/metrics.c user/run_model.c user/format.c user/lifecycle.c \
 	user/opts.c \
 	user/stats.c
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
