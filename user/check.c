@@ -227,7 +227,8 @@ static void check_features(struct report *r, const struct features *f, bool load
 	it = add(r, "sk_storage", yes_no(f->sk_storage), "SK_STORAGE in tracing programs");
 	if (!f->sk_storage)
 		snprintf(it->detail, sizeof(it->detail),
-			 "per-socket state in a hash instead; server pid/comm unknown (null)");
+			 "no room for sockets past the per-socket hash's 65,536 (counted untracked); "
+			 "server pid/comm unknown (null)");
 	add(r, "server_pid", yes_no(f->sk_storage), "server pid/comm (listener's owner)");
 
 	it = add(r, "socket_cookie", yes_no(f->socket_cookie), "socket cookies in tracing programs");
