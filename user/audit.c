@@ -63,6 +63,8 @@ const char *audit_na_text(unsigned int na)
 		return "--no-time-wait: synfin sees no timewait handovers";
 	if (na & AUDIT_NA_ABORTED)
 		return "aborted server children are counted machine-wide: use --netns";
+	if (na & AUDIT_NA_TW_AT_END)
+		return "this kernel counts TcpExtTW when a TIME_WAIT ends, not when it starts";
 	return "";
 }
 
@@ -242,9 +244,8 @@ void audit_compute(const struct audit *a, const struct audit_kernel *now,
 	out->kernel[AUDIT_ESTAB_RESETS] = d[AUDIT_F_ESTAB_RESETS];
 	out->kernel[AUDIT_TIME_WAIT] = d[AUDIT_F_TW] + d[AUDIT_F_TW_KILLED];
 	for (c = 0; c < AUDIT_COUNTER_MAX; c++)
-		out->na[c] = na & ~(unsigned int)(AUDIT_NA_NO_TW | AUDIT_NA_ABORTED);
-	if (na & AUDIT_NA_NO_TW)
-		out->na[AUDIT_TIME_WAIT] |= AUDIT_NA_NO_TW;
+		out->na[c] = na & ~(unsigned int)(AUDIT_NA_NO_TW | AUDIT_NA_ABORTED | AUDIT_NA_TW_AT_END);
+	out->na[AUDIT_TIME_WAIT] |= na & (AUDIT_NA_NO_TW | AUDIT_NA_TW_AT_END);
 	/* Counted machine-wide in the kernel's maps: exact for this namespace only when the
 	 * kernel filters the records to it. Elsewhere 0 of them is still exact. */
 	if (x && a->netns_only) {

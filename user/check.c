@@ -251,6 +251,13 @@ static void check_features(struct report *r, const struct features *f, bool load
 	if (!f->recursion_misses)
 		snprintf(it->detail, sizeof(it->detail),
 			 "the kernel does not report recursion misses: such losses are invisible");
+
+	it = add(r, "time_wait_audit", yes_no(!f->tw_counted_at_end),
+		 "self-audit of TIME_WAIT entries (TcpExtTW)");
+	if (f->tw_counted_at_end)
+		snprintf(it->detail, sizeof(it->detail),
+			 "this kernel counts TcpExtTW when a TIME_WAIT ends (inet_timewait_sock has "
+			 "tw_kill): drift.time_wait has no value");
 }
 
 static void print_text(const struct report *r)

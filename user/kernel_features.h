@@ -19,6 +19,9 @@ struct features {
 	char handlers_why[192];    /* why they are unknown, or what calibration said */
 	const char *missing_tracepoint; /* a tracepoint synfin cannot run without, absent here */
 	bool no_timer_tracepoint;       /* timer_start or timer_cancel absent: handlers unused */
+	/* TcpExtTW/TWKilled counted when a TIME_WAIT ends (tw_timer_handler()), not when it is
+	 * scheduled: the self-audit then has no comparable count for time_wait */
+	bool tw_counted_at_end;
 };
 
 struct btf;

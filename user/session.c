@@ -219,6 +219,8 @@ static void audit_start(struct session *s, const struct session_config *c)
 		na |= AUDIT_NA_CGROUP;
 	if (!c->load.time_wait)
 		na |= AUDIT_NA_NO_TW;
+	if (s->loader.feat.tw_counted_at_end)
+		na |= AUDIT_NA_TW_AT_END;
 	audit_init(&s->audit, netns, c->load.netns != 0, na);
 	if (!netns || audit_live_init(&s->audit_live, netns, own))
 		return; /* no process inside to read it through: AUDIT_NA_NO_BASE stays */

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# requires: time_wait_audit
 #
 # Self-audit (issue 15.3): synfin's counts against the namespace's own TCP counters.
 #

@@ -256,6 +256,13 @@ static void test_no_value(void **state)
 	audit_compute(&a, &now, NULL, &r);
 	assert_int_equal(r.na[AUDIT_TIME_WAIT], AUDIT_NA_NO_TW);
 	assert_int_equal(r.na[AUDIT_ESTAB_RESETS], 0);
+	/* a kernel that counts TcpExtTW at the end (5.10): time_wait alone has no value */
+	replay(&a, AUDIT_NA_TW_AT_END, 0, 0, &skipped);
+	audit_compute(&a, &now, NULL, &r);
+	assert_int_equal(r.na[AUDIT_TIME_WAIT], AUDIT_NA_TW_AT_END);
+	assert_int_equal(r.na[AUDIT_ACTIVE_OPENS], 0);
+	assert_string_equal(audit_na_text(r.na[AUDIT_TIME_WAIT]),
+			    "this kernel counts TcpExtTW when a TIME_WAIT ends, not when it starts");
 	/* counters unreadable now, or a counter that went backwards (not the same namespace) */
 	replay(&a, 0, 0, 0, &skipped);
 	audit_compute(&a, NULL, NULL, &r);
