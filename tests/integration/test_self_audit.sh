@@ -60,7 +60,12 @@ server_wait "$S1" srv
 server_start "$NS" rst --port 5102 --count "$R" --close-first server --linger0
 S2=$SERVER_PID
 client_run "$NS" clirst --port 5102 --count "$R" --close-first server
-check_eq "client: $R connections the server reset" 0 "$CLIENT_RC"
+# Every one is established and then reset (the kernel's EstabResets below says so); the client
+# counts one whose 9-byte write met the RST as failed, not reset (2 of 10 under TCG on 6.1).
+read -r rok rfail rto < <(sed -nE 's/^tcpdrive: connect: pid [0-9]+: ([0-9]+) ok, ([0-9]+) failed, [0-9]+ reset, ([0-9]+) timed out.*/\1 \2 \3/p' \
+	"$T_DIR/clirst.err")
+check_eq "client: $R connections made, reset or failed on the reset" "$R" "$((rok + rfail))"
+check_eq "client: none of them timed out" 0 "${rto:-x}"
 server_wait "$S2" rst
 client_run "$NS" refused --port 5103 --count "$M" --expect-fail
 check_eq "client: $M connects refused" 0 "$CLIENT_RC"
