@@ -25,8 +25,8 @@ CORE_SRCS := user/stats.c user/lifecycle.c user/opts.c user/format.c user/json_w
 	user/render_json.c user/metrics.c user/render_prom.c \
 	user/assert_expr.c user/run_model.c user/report_json.c user/report_html.c user/baseline.c user/audit.c \
 	user/listen_model.c
-APP_SRCS := $(CORE_SRCS) user/loader.c user/bpf_log.c user/kernel_features.c user/calibrate.c user/http_guard.c \
-	user/ring.c user/kstate.c user/listen.c user/session.c user/netns.c user/audit_live.c user/check.c user/watch.c \
+APP_SRCS := $(CORE_SRCS) user/loader.c user/bpf_log.c user/kernel_features.c user/ns_counters.c user/calibrate.c \
+	user/http_guard.c user/ring.c user/kstate.c user/listen.c user/session.c user/netns.c user/audit_live.c user/check.c user/watch.c \
 	user/serve.c user/cgroup.c user/child.c user/run.c user/janitor.c user/privilege.c user/main.c
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
@@ -65,7 +65,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 
 # Only these include a skeleton; order-only so other objects don't wait for clang.
 $(OUTPUT)/user/loader.o: $(OUTPUT)/synfin.skel.h
-$(OUTPUT)/user/kernel_features.o: $(OUTPUT)/probe.skel.h
+$(OUTPUT)/user/kernel_features.o $(OUTPUT)/user/ns_counters.o: $(OUTPUT)/probe.skel.h
 $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) -c $< -o $@

@@ -41,6 +41,8 @@ const volatile __u8 cfg_preempt_kfuncs = 1;
 const volatile __u64 cfg_tw_timer_fn = 0;
 const volatile __u64 cfg_reqsk_timer_fn = 0;
 
+/* The namespace counters listen() reads: bpf/ns_counters.bpf.h (cfg_ns_counters). */
+
 /* Weak: libbpf leaves an unresolved weak kfunc as a call with imm 0, which the verifier
  * accepts in code it prunes (a5d827275241, "bpf: Be conservative while processing invalid
  * kfunc calls", 5.16; kernels before kfunc support never look at pruned code). */

@@ -31,6 +31,7 @@
 
 #include "maps.bpf.h"
 #include "sock_id.bpf.h"
+#include "ns_counters.bpf.h"
 
 /* Keyed by the listener's address; what it was when it started listening. */
 struct {
@@ -61,6 +62,9 @@ static __always_inline void listen_mark(const struct sock *sk, bool in_listen)
 	/* at seeding, current is synfin, in that namespace only for the seed pass */
 	if (in_listen && BPF_CORE_READ(task, nsproxy, net_ns, ns.inum) == v.netns)
 		v.pid = bpf_get_current_pid_tgid() >> 32;
+	/* once per listen(), never per connection */
+	if (in_listen && ns_counters_sum(skc->skc_net.net, v.ns_at_listen))
+		v.flags |= SYNFIN_LISTENER_NS_AT_LISTEN;
 	if (bpf_map_update_elem(&listeners, &key, &v, BPF_ANY))
 		count_drop(SYNFIN_DROP_LISTENMAP);
 }
@@ -111,6 +115,8 @@ static __always_inline void listen_read(__u64 addr, struct synfin_listener *out)
 	out->netns = v->netns;
 	out->family = v->family;
 	out->pid = v->pid;
+	out->flags = v->flags;
+	__builtin_memcpy(out->ns_at_listen, v->ns_at_listen, sizeof(out->ns_at_listen));
 	out->drops = sk_drops_now(sk);
 	out->ack_backlog = BPF_CORE_READ(sk, sk_ack_backlog);
 	out->max_ack_backlog = BPF_CORE_READ(sk, sk_max_ack_backlog);

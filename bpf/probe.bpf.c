@@ -9,6 +9,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "ns_counters.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -56,6 +57,89 @@ int BPF_PROG(probe_preempt_kfuncs, struct timer_list *t)
 	bpf_preempt_disable();
 	probe_sink = (__u64)t->function;
 	bpf_preempt_enable();
+	return 0;
+}
+
+/* The per-CPU offsets (bpf/ns_counters.bpf.h), from a per-CPU array: it keeps its element's
+ * per-CPU address in pptrs[0], right after aux (the union that holds pptrs was nested in a
+ * struct of its own on later kernels; the offset stayed), and bpf_map_lookup_elem() gives
+ * this CPU's copy. Pointers are taken as numbers by reading them back from the stack, as
+ * arithmetic on a map pointer is refused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} probe_percpu SEC(".maps");
+
+/* probe_percpu's element's per-CPU address; 0 when unreadable. */
+static __always_inline __u64 percpu_element(void)
+{
+	void *map = &probe_percpu;
+	__u64 map_addr = 0, base = 0;
+
+	if (bpf_probe_read_kernel(&map_addr, sizeof(map_addr), &map) ||
+	    bpf_probe_read_kernel(&base, sizeof(base),
+				  (void *)(map_addr + bpf_core_field_offset(struct bpf_array, aux) +
+					   sizeof(void *))))
+		return 0;
+	return base;
+}
+
+__u64 found_percpu_offset = 0;
+__u32 found_percpu_cpu = 0;
+__u8 found_percpu = 0;
+
+/* Test-run on one CPU: that CPU's offset. */
+SEC("raw_tp")
+int probe_percpu_offset(void *ctx)
+{
+	__u64 here_addr = 0, base = percpu_element();
+	__u32 zero = 0;
+	void *here;
+
+	here = bpf_map_lookup_elem(&probe_percpu, &zero);
+	if (!here || !base || bpf_probe_read_kernel(&here_addr, sizeof(here_addr), &here))
+		return 0;
+	found_percpu_offset = here_addr - base;
+	found_percpu_cpu = bpf_get_smp_processor_id();
+	found_percpu = 1;
+	return 0;
+}
+
+/* With the offsets found: every CPU's copy of the element, read through them, for user space
+ * to compare with what it wrote into each. */
+__u64 found_percpu_values[SYNFIN_CPUS_MAX] = {};
+
+SEC("raw_tp")
+int probe_percpu_read(void *ctx)
+{
+	__u64 base = percpu_element();
+	__u32 cpu;
+
+	if (!base)
+		return 0;
+	for (cpu = 0; cpu < SYNFIN_CPUS_MAX && cpu < cfg_ncpus; cpu++)
+		bpf_probe_read_kernel(&found_percpu_values[cpu], sizeof(__u64),
+				      (void *)(base + cfg_percpu_offset[cpu]));
+	return 0;
+}
+
+/* The sum, test-run from synfin itself: its own namespace's counters, which user space
+ * compares with /proc/self/net/netstat read around the run. */
+__u64 found_ns_counters[SYNFIN_NS_COUNTERS] = {};
+__u8 found_ns_counters_ok = 0;
+
+SEC("raw_tp")
+int probe_ns_counters(void *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 sum[SYNFIN_NS_COUNTERS] = {};
+
+	if (!ns_counters_sum(BPF_CORE_READ(task, nsproxy, net_ns), sum))
+		return 0;
+	__builtin_memcpy(found_ns_counters, sum, sizeof(sum));
+	found_ns_counters_ok = 1;
 	return 0;
 }
 

@@ -171,7 +171,8 @@ static int netstat_readable(char *why, size_t len)
 	return 0;
 }
 
-static void check_listen(struct report *r, bool loads, const struct mode_result *res)
+static void check_listen(struct report *r, const struct features *f, bool loads,
+			 const struct mode_result *res)
 {
 	bool queues = loads && res->listen_walk >= 0;
 	char why[160] = "";
@@ -190,6 +191,11 @@ static void check_listen(struct report *r, bool loads, const struct mode_result 
 		snprintf(it->detail, sizeof(it->detail), "needs listen_queues (which port dropped)");
 	else if (why[0])
 		snprintf(it->detail, sizeof(it->detail), "%s", why);
+	it = add(r, "listen_drops_from_listen", yes_no(f->ns_counters.ok),
+		 "a new namespace's listen drops counted from listen()");
+	if (!f->ns_counters.ok)
+		snprintf(it->detail, sizeof(it->detail), "from the first sample, up to 200 ms late: %s",
+			 f->ns_counters.why);
 }
 
 static void check_features(struct report *r, const struct features *f, bool loads,
@@ -394,7 +400,7 @@ int check_main(int argc, char **argv)
 		for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
 			loads &= check_mode(&r, &f, m, verbose, &res);
 		check_features(&r, &f, loads, res.seeding, verbose);
-		check_listen(&r, loads, &res);
+		check_listen(&r, &f, loads, &res);
 	}
 	if (live && !r.fatal && run_live(netns_path, duration_s, &lv, err, sizeof(err))) {
 		it = add(&r, NULL, "FAIL", "--live: watching");

@@ -10,6 +10,7 @@
 #include "bpf_log.h"
 #include "calibrate.h"
 #include "kernel_features.h"
+#include "ns_counters.h"
 #include "probe.skel.h"
 
 /* Opens the probe object with only prog_name to load: true when the verifier accepts it. */
@@ -142,10 +143,11 @@ static void from_kallsyms(struct features *f)
 	}
 }
 
-/* SYNFIN_DISABLE_FEATURES=sk_storage,socket_cookie,rdonly_cast,preempt_kfuncs,calibration: the fallbacks
- * older kernels take, run on this one; a tracepoint's name (timer_start, tcp_retransmit_synack)
- * makes it count as absent from the kernel's BTF. For tests (every variant meets the verifier and the
- * integration tests on the newest kernel too), never needed in production. */
+/* SYNFIN_DISABLE_FEATURES=sk_storage,socket_cookie,rdonly_cast,preempt_kfuncs,ns_counters,
+ * calibration: the fallbacks older kernels take, run on this one; a tracepoint's name
+ * (timer_start, tcp_retransmit_synack) makes it count as absent from the kernel's BTF. For
+ * tests (every variant meets the verifier and the integration tests on the newest kernel
+ * too), never needed in production. */
 static bool disabled(const char *name)
 {
 	const char *list = getenv("SYNFIN_DISABLE_FEATURES"), *p;
@@ -253,6 +255,10 @@ int features_probe(struct features *f, char *err, size_t errlen)
 	f->socket_cookie = !disabled("socket_cookie") && probe_loads("probe_socket_cookie");
 	f->rdonly_cast = !disabled("rdonly_cast") && probe_loads("probe_rdonly_cast");
 	f->preempt_kfuncs = !disabled("preempt_kfuncs") && probe_loads("probe_preempt_kfuncs");
+	if (disabled("ns_counters"))
+		snprintf(f->ns_counters.why, sizeof(f->ns_counters.why), "disabled");
+	else
+		ns_counters_find(&f->ns_counters);
 	if (disabled("calibration")) {
 		snprintf(f->handlers_why, sizeof(f->handlers_why), "calibration disabled");
 		ret = -ECANCELED;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ns_counters.h"
 
 struct features {
 	bool sk_storage;       /* bpf_sk_storage_get() in tracing programs */
@@ -22,6 +23,8 @@ struct features {
 	/* TcpExtTW/TWKilled counted when a TIME_WAIT ends (tw_timer_handler()), not when it is
 	 * scheduled: the self-audit then has no comparable count for time_wait */
 	bool tw_counted_at_end;
+	/* listen() reads its namespace's counters (bpf/ns_counters.bpf.h) */
+	struct ns_counters_loc ns_counters;
 };
 
 struct btf;

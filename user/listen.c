@@ -248,15 +248,58 @@ static unsigned int observe(const struct listen_watch *w, const struct listen_ns
 	return nobs;
 }
 
+/* A namespace met through listeners that all listen()ed after synfin started: its counters
+ * at the earliest of those listen()s (bpf/listen.bpf.h). Their own drop counts start from 0
+ * there too (a socket enters TCP_LISTEN from TCP_CLOSE, fresh but for the rare socket that
+ * was connected and then disconnected). False when one of them was seeded, or its listen()
+ * could not read the counters (compat: cfg_ns_counters). */
+static bool base_at_listen(const struct listen_watch *w, const struct listen_ns *n,
+			   struct listen_counters *base)
+{
+	struct listen_counters c;
+	unsigned int i;
+	bool any = false;
+
+	for (i = 0; i < w->nwalk; i++) {
+		const struct synfin_listener *li = &w->walk[i];
+
+		if (li->netns != n->ino)
+			continue;
+		if (!(li->flags & SYNFIN_LISTENER_NS_AT_LISTEN))
+			return false;
+		listen_counters_from_hook(li->ns_at_listen, &c);
+		if (any)
+			listen_counters_earliest(base, &c);
+		else
+			*base = c;
+		any = true;
+	}
+	return any;
+}
+
 static void settle(struct listen_watch *w, struct listen_ns *n)
 {
 	struct listen_port_obs obs[2 * LISTEN_NS_PORTS];
 	struct ns_port cur[LISTEN_NS_PORTS];
 	uint64_t split[LISTEN_REASON_MAX];
-	unsigned int nobs, ncur;
+	unsigned int i, nobs, ncur;
 
 	if (!read_counters(n, &n->now))
 		return; /* no process in it that synfin may read: its drops stay unknown */
+	if (!n->have_base && base_at_listen(w, n, &n->base)) {
+		/* as if the last walk ran at that listen(), every port without a drop; what
+		 * they dropped since is attributed at the next sweep, whose walk the counters
+		 * bracket. A listener that got drops in its first 200 ms needs this: taking
+		 * the base from this sweep's reading would lose them (seen: a `synfin run` of
+		 * a command that listened and was hit at once counted 47 of 94). */
+		observe(w, n, cur, &ncur, obs);
+		for (i = 0; i < ncur; i++)
+			cur[i].drops = 0;
+		n->have_base = true;
+		n->nports = ncur;
+		memcpy(n->ports, cur, sizeof(cur[0]) * ncur);
+		return;
+	}
 	if (n->have_base && (!n->before_ok || memcmp(&n->before, &n->now, sizeof(n->now))) &&
 	    n->unsettled++ < UNSETTLED_MAX)
 		return;

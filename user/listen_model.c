@@ -84,6 +84,25 @@ int listen_netstat_parse(const char *text, struct listen_counters *out)
 	return found == 7 ? 0 : -EINVAL;
 }
 
+void listen_counters_from_hook(const __u64 v[SYNFIN_NS_COUNTERS], struct listen_counters *out)
+{
+	out->listen_drops = v[SYNFIN_NS_LISTEN_DROPS];
+	out->listen_overflows = v[SYNFIN_NS_LISTEN_OVERFLOWS];
+	out->reqq_full_drops = v[SYNFIN_NS_REQQ_FULL_DROPS];
+}
+
+static uint64_t least(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+void listen_counters_earliest(struct listen_counters *acc, const struct listen_counters *c)
+{
+	acc->listen_drops = least(acc->listen_drops, c->listen_drops);
+	acc->listen_overflows = least(acc->listen_overflows, c->listen_overflows);
+	acc->reqq_full_drops = least(acc->reqq_full_drops, c->reqq_full_drops);
+}
+
 static uint64_t delta(uint64_t before, uint64_t now)
 {
 	return now > before ? now - before : 0;

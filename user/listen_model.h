@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "synfin/maps.h"
 
 enum listen_reason {
 	LISTEN_ACCEPT_QUEUE_FULL = 0, /* TcpExtListenOverflows */
@@ -32,6 +33,12 @@ struct listen_counters {
 	uint64_t listen_overflows; /* TcpExtListenOverflows */
 	uint64_t reqq_full_drops;  /* TcpExtTCPReqQFullDrop */
 };
+
+/* The counters as the listen() hook read them (synfin_listener.ns_at_listen). */
+void listen_counters_from_hook(const __u64 v[SYNFIN_NS_COUNTERS], struct listen_counters *out);
+/* acc becomes the earlier of the two readings of one namespace, counter by counter: they
+ * only grow, so the least is the earliest. */
+void listen_counters_earliest(struct listen_counters *acc, const struct listen_counters *c);
 
 /* Parses /proc/net/netstat's text (pairs of "TcpExt: names" / "TcpExt: values" lines):
  * 0, or -EINVAL when one of the three is missing (every kernel synfin loads on has them). */

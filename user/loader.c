@@ -78,6 +78,7 @@ static int apply_features(struct synfin_bpf *skel, const struct features *f, boo
 	skel->rodata->cfg_preempt_kfuncs = f->preempt_kfuncs;
 	skel->rodata->cfg_tw_timer_fn = f->tw_timer_fn;
 	skel->rodata->cfg_reqsk_timer_fn = f->reqsk_timer_fn;
+	NS_COUNTERS_APPLY(skel->rodata, &f->ns_counters);
 	ret = bpf_map__set_max_entries(skel->maps.syns, syn_map_entries());
 	if (!time_wait || !handlers) {
 		bpf_program__set_autoload(skel->progs.synfin_timer_start, false);

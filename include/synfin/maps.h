@@ -72,6 +72,22 @@ SYNFIN_ASSERT_SIZE(struct tw_entry, 192);
  * the addresses, at most 12 (MAX_BPF_FUNC_ARGS) in all. */
 #define SYNFIN_LISTEN_BATCH 11
 
+/* The namespace counters a listener carries (synfin_listener.ns_at_listen), by index; user
+ * space names the same three in struct listen_counters (user/listen_model.h). */
+enum synfin_ns_counter {
+	SYNFIN_NS_LISTEN_DROPS,     /* TcpExtListenDrops */
+	SYNFIN_NS_LISTEN_OVERFLOWS, /* TcpExtListenOverflows */
+	SYNFIN_NS_REQQ_FULL_DROPS,  /* TcpExtTCPReqQFullDrop */
+	SYNFIN_NS_COUNTERS,
+};
+
+/* The most CPUs whose counters the listen() hook sums (bpf/compat.bpf.h, cfg_ncpus); on a
+ * machine with more, namespaces count their drops from the first sample. */
+#define SYNFIN_CPUS_MAX 1024
+
+/* synfin_listener.flags */
+#define SYNFIN_LISTENER_NS_AT_LISTEN 1 /* ns_at_listen holds the counters */
+
 /* A listener: the `listeners` map's value (what it was at listen()), and the sample's
  * answer, which adds what it is now. */
 struct synfin_listener {
@@ -85,9 +101,14 @@ struct synfin_listener {
 	/* the process that called listen(), when it was in the socket's namespace (0 when
 	 * not, and at seeding): its /proc/PID/net/netstat holds the namespace's counters */
 	__u32 pid;
-	__u32 pad;
+	__u32 flags; /* SYNFIN_LISTENER_* */
+	/* Its namespace's counters as it entered TCP_LISTEN, which is before the socket is
+	 * hashed (inet_csk_listen_start()): none of its own drops are in them. A namespace
+	 * synfin meets through a new listener counts its drops from there, not from the first
+	 * sample 200 ms later (user/listen.c). Not at seeding. */
+	__u64 ns_at_listen[SYNFIN_NS_COUNTERS];
 };
 
-SYNFIN_ASSERT_SIZE(struct synfin_listener, 40);
+SYNFIN_ASSERT_SIZE(struct synfin_listener, 64);
 
 #endif /* SYNFIN_MAPS_H */

@@ -95,6 +95,39 @@ static void test_split(void **state)
 	assert_int_equal(s[LISTEN_OTHER], 0);
 }
 
+/* The listen() hook's readings (synfin_listener.ns_at_listen) as counters, and the earliest
+ * of several listeners' readings of one namespace: least by counter, even where one
+ * listener's reading is behind in one counter and ahead in another (read a moment apart). */
+static void test_counters_from_hook(void **state)
+{
+	const __u64 a[SYNFIN_NS_COUNTERS] = {
+		[SYNFIN_NS_LISTEN_DROPS] = 94, [SYNFIN_NS_LISTEN_OVERFLOWS] = 90,
+		[SYNFIN_NS_REQQ_FULL_DROPS] = 3,
+	};
+	const __u64 b[SYNFIN_NS_COUNTERS] = {
+		[SYNFIN_NS_LISTEN_DROPS] = 141, [SYNFIN_NS_LISTEN_OVERFLOWS] = 88,
+		[SYNFIN_NS_REQQ_FULL_DROPS] = 5,
+	};
+	struct listen_counters acc, c;
+
+	(void)state;
+	listen_counters_from_hook(a, &acc);
+	assert_int_equal(acc.listen_drops, 94);
+	assert_int_equal(acc.listen_overflows, 90);
+	assert_int_equal(acc.reqq_full_drops, 3);
+	listen_counters_from_hook(b, &c);
+	listen_counters_earliest(&acc, &c);
+	assert_int_equal(acc.listen_drops, 94);
+	assert_int_equal(acc.listen_overflows, 88);
+	assert_int_equal(acc.reqq_full_drops, 3);
+	/* the other way round, the same */
+	listen_counters_from_hook(a, &acc);
+	listen_counters_earliest(&c, &acc);
+	assert_int_equal(c.listen_drops, 94);
+	assert_int_equal(c.listen_overflows, 88);
+	assert_int_equal(c.reqq_full_drops, 3);
+}
+
 static void test_attribute(void **state)
 {
 	const struct listen_port_obs only_unknown[] = { { 80, -1 } };
@@ -152,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_parse_recorded),
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_counters_from_hook),
 		cmocka_unit_test(test_attribute),
 		cmocka_unit_test(test_stats),
 	};
