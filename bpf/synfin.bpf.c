@@ -150,12 +150,13 @@ int BPF_PROG(synfin_destroy_sock, struct sock *sk)
 
 /* Fires for every kernel timer: the handler-address test comes first and is all most
  * invocations pay. An unknown address (0) matches nothing. */
-static __always_inline void handle_timer_start(struct timer_list *t, __u32 slot)
+static __always_inline void handle_timer_start(struct timer_list *t, unsigned long fires_at,
+					       __u32 slot)
 {
 	__u64 fn = (__u64)t->function;
 
 	if (fn == cfg_tw_timer_fn && fn)
-		on_tw_timer_start(t, bpf_ktime_get_ns(), slot);
+		on_tw_timer_start(t, fires_at, bpf_ktime_get_ns(), slot);
 	else if (fn == cfg_reqsk_timer_fn && fn)
 		on_request_timer_start(t, bpf_ktime_get_ns(), slot);
 }
@@ -175,10 +176,13 @@ static __always_inline void handle_timer_cancel(struct timer_list *t, __u32 slot
  * recursion miss on either in a 10 s storm under serve, against 631 on synfin_set_state. A
  * miss would still be counted as lost (user/loader.c). The catchers they had cost ~38 ns on
  * each of ~10.6 timer events per connection and never took one. */
+/* The second argument is the timer's bucket expiry since dbcdcb62b59d ("tracing/timers:
+ * Enhance timer_start tracepoint", 6.8), and timer->expires before: either way, when the
+ * wheel can fire it at the earliest. */
 SEC("tp_btf/timer_start")
-int BPF_PROG(synfin_timer_start, struct timer_list *t, unsigned long expires)
+int BPF_PROG(synfin_timer_start, struct timer_list *t, unsigned long fires_at)
 {
-	handle_timer_start(t, KOBJ_SLOT_TIMER_START);
+	handle_timer_start(t, fires_at, KOBJ_SLOT_TIMER_START);
 	return 0;
 }
 

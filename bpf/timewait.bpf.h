@@ -185,7 +185,17 @@ static __always_inline int tw_same_conn(const struct tw_entry *old, const struct
 	       old->ev.id.rport == bpf_ntohs(skc->skc_dport);
 }
 
-static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now, __u32 slot)
+/* jiffies from t's requested expiry to fires_at (synfin_timer_start); 0 when fires_at is
+ * the requested expiry itself (before 6.8) or out of range. */
+static __always_inline __u32 fire_slack(const struct timer_list *t, unsigned long fires_at)
+{
+	__s64 d = (__s64)(fires_at - t->expires);
+
+	return d > 0 && d < (1ll << 30) ? (__u32)d : 0;
+}
+
+static __always_inline void on_tw_timer_start(struct timer_list *t, unsigned long fires_at,
+					      __u64 now, __u32 slot)
 {
 	const struct inet_timewait_sock *tw = tw_of_timer(t, slot);
 	const struct sock_common *skc;
@@ -202,6 +212,7 @@ static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now, _
 		if (old->cancel_ns && now - old->cancel_ns < TW_REARM_WINDOW_NS &&
 		    tw_same_conn(old, skc)) {
 			old->cancel_ns = 0; /* re-armed: the same TIME_WAIT goes on */
+			old->fire_slack = fire_slack(t, fires_at);
 			bpf_map_delete_elem(&tw_pending, &key);
 			return;
 		}
@@ -221,6 +232,7 @@ static __always_inline void on_tw_timer_start(struct timer_list *t, __u64 now, _
 	if (!skc_wanted(skc, netns))
 		return;
 	fresh.start_ns = now;
+	fresh.fire_slack = fire_slack(t, fires_at);
 	fresh.ev.type = SYNFIN_EV_TIME_WAIT;
 	fresh.ev.cookie = skc->skc_cookie.counter;
 	fresh.ev.flags = SYNFIN_F_NO_PID;
@@ -283,8 +295,10 @@ static __always_inline void on_tw_timer_cancel(struct timer_list *t, __u64 now, 
 	tw = tw_of_timer(t, slot);
 	if (!tw)
 		return;
-	/* expire_timers() detaches (and traces the cancel) before it runs the handler. */
-	if ((__s64)(bpf_jiffies64() - t->expires) >= 0) {
+	/* expire_timers() detaches (and traces the cancel) before it runs the handler, once
+	 * the wheel reached the timer's bucket: a cancel before that is no expiry, even past
+	 * the requested expiry (a kill there was once taken for one). */
+	if ((__s64)(bpf_jiffies64() - (t->expires + e->fire_slack)) >= 0) {
 		tw_emit_end(e, key, SYNFIN_TW_EXPIRED, tw->tw_substate, now);
 		return;
 	}

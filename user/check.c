@@ -222,6 +222,13 @@ static void check_features(struct report *r, const struct features *f, bool load
 	if (!handlers_tw)
 		snprintf(it->detail, sizeof(it->detail), "no: tw_timer_handler's address is unknown");
 
+	it = add(r, "time_wait_fire_time", yes_no(loads && handlers_tw && f->timer_start_bucket),
+		 "TIME_WAIT kills told from expiries to the jiffy");
+	if (!f->timer_start_bucket)
+		snprintf(it->detail, sizeof(it->detail),
+			 "timer_start gives the requested expiry, not its bucket's (dbcdcb62b59d, "
+			 "6.8): a kill within the wheel's slack after it counts as expired");
+
 	it = add(r, "exact_server_latency", yes_no(loads && handlers_req),
 		 "exact server latency (SYN arrival)");
 	if (!handlers_req)

@@ -206,6 +206,22 @@ static bool tw_counted_at_end(const struct btf *vmlinux)
 	return false;
 }
 
+/* timer_start's arguments: (timer, bucket_expiry) since dbcdcb62b59d ("tracing/timers:
+ * Enhance timer_start tracepoint", 6.8), (timer, expires, flags) before; the BTF type's
+ * prototype has the context first. */
+static bool timer_start_gives_bucket(const struct btf *vmlinux)
+{
+	const struct btf_type *t;
+	int id = btf__find_by_name_kind(vmlinux, "btf_trace_timer_start", BTF_KIND_TYPEDEF);
+
+	if (id <= 0)
+		return false;
+	t = btf__type_by_id(vmlinux, id);
+	while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
+		t = btf__type_by_id(vmlinux, t->type);
+	return t && btf_is_func_proto(t) && btf_vlen(t) == 3;
+}
+
 /* Without a required tracepoint the loader refuses with its name; without a timer one, the
  * timer programs are left out exactly as when the handler addresses are unknown (the same
  * warning at start, the same "no" in check). No BTF at all is left to the loader's error. */
@@ -217,6 +233,7 @@ static void check_tracepoints(struct features *f)
 	if (!vmlinux)
 		return;
 	f->tw_counted_at_end = tw_counted_at_end(vmlinux);
+	f->timer_start_bucket = timer_start_gives_bucket(vmlinux);
 	for (i = 0; i < tracepoint_needs_count; i++) {
 		const struct tracepoint_need *t = &tracepoint_needs[i];
 

@@ -23,6 +23,9 @@ struct features {
 	/* TcpExtTW/TWKilled counted when a TIME_WAIT ends (tw_timer_handler()), not when it is
 	 * scheduled: the self-audit then has no comparable count for time_wait */
 	bool tw_counted_at_end;
+	/* timer_start gives the wheel bucket's expiry, when the timer fires (bpf/synfin.bpf.c):
+	 * a TIME_WAIT killed after its requested expiry is told from one that expired */
+	bool timer_start_bucket;
 	/* listen() reads its namespace's counters (bpf/ns_counters.bpf.h) */
 	struct ns_counters_loc ns_counters;
 };

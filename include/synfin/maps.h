@@ -60,7 +60,11 @@ struct tw_entry {
 	 * with one (run), only once a tracked connection handed over to it, since a timewait
 	 * socket has no cgroup of its own. Unwanted ones end without a record or a gauge. */
 	__u32 wanted;
-	__u32 pad;
+	/* jiffies from the timer's requested expiry to its wheel bucket's, which is when it
+	 * fires: timer_start gives the bucket's since dbcdcb62b59d ("tracing/timers: Enhance
+	 * timer_start tracepoint", 6.8); 0 before, where a kill within that slack after the
+	 * requested expiry is taken for an expiry */
+	__u32 fire_slack;
 };
 
 SYNFIN_ASSERT_SIZE(struct tw_entry, 192);

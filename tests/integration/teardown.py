@@ -13,6 +13,12 @@ Modes:
   kill               a client TIME_WAIT on port 40002, then `ss -K` kills it; prints
                      "kill_window_us LO HI", the bounds of that TIME_WAIT's duration
   hold N             N client-first closes; then the TIME_WAITs are left to the caller
+  kill-late          a client TIME_WAIT on port 40004, killed (SOCK_DESTROY) 30 ms after its
+                     requested expiry (60 s after the server's FIN), before the timer wheel
+                     fires it; prints "late_kill PORT LO_US HI_US", the port and the bounds
+                     of its duration (the lower one less loopback delivery). When the
+                     wheel fired first (the kill finds no socket),
+                     once more on port 40005
   kill-after-connect a client TIME_WAIT on port 40003; then, in one thread and within
                      microseconds, a connect() from another port and a kill of that
                      TIME_WAIT (SOCK_DESTROY, what ss -K sends): a kill, not a reuse
@@ -103,6 +109,28 @@ def main():
         # substate, then TIME_WAIT at the server's FIN) and ended inside ss: its duration
         # lies between these two bounds, however slow this machine is.
         print('kill_window_us %d %d' % ((t2 - t1) * 1e6, (t3 - t0) * 1e6), flush=True)
+    elif mode == 'kill-late':
+        for port in (40004, 40005):
+            c, s = pair(l, addr, port)
+            t0 = time.monotonic(); c.close()
+            time.sleep(0.005)
+            s.close()  # the client's TIME_WAIT is (re-)armed for 60 s by this FIN
+            t_fin = time.monotonic()
+            # TCP_TIMEWAIT_LEN (include/net/tcp.h), plus 30 ms: 7 jiffies at HZ=250. The
+            # wheel fires a 60 s timer up to one level-3 granule (2.048 s) after that.
+            time.sleep(max(0.0, 60.03 - (time.monotonic() - t_fin)))
+            t2 = time.monotonic()
+            err = destroy_time_wait(port)
+            t3 = time.monotonic()
+            if err == 0:
+                # The TIME_WAIT began when the client's FIN was acked, at the latest with
+                # the server's FIN: both can reach the client after close() returned (the
+                # ack came 2.3 ms after c.close() once here). So its duration lies between
+                # t2 - t_fin (less that delivery, which the caller allows for) and t3 - t0.
+                print('late_kill %d %d %d' % (port, (t2 - t_fin) * 1e6, (t3 - t0) * 1e6),
+                      flush=True)
+                break
+            print('late_kill_missed %d errno %d' % (port, err), flush=True)
     elif mode == 'kill-after-connect':
         c, s = pair(l, addr, 40003)
         c.close(); time.sleep(0.01); s.close()
