@@ -2,7 +2,8 @@
 /*
  * Listeners, for the accept-queue gauges and the drops per listener. Nothing here runs per
  * connection: a listener enters `listeners` once, when it enters TCP_LISTEN (or at seeding,
- * for one that already listened), and leaves it at LISTEN -> CLOSE. User space samples them
+ * for one that already listened), and leaves it at the first sample after its LISTEN ->
+ * CLOSE. User space samples them
  * in batches at each sweep by running synfin_listen_sample with BPF_PROG_TEST_RUN: a raw_tp
  * program attached nowhere, handed up to LISTEN_BATCH of the listeners' addresses as its
  * arguments (1b4d60ec162f, "bpf: Enable BPF_PROG_TEST_RUN for raw_tracepoint", 5.10: every
@@ -69,13 +70,6 @@ static __always_inline void listen_mark(const struct sock *sk, bool in_listen)
 		count_drop(SYNFIN_DROP_LISTENMAP);
 }
 
-static __always_inline void listen_forget(const struct sock *sk)
-{
-	__u64 key = (__u64)sk;
-
-	bpf_map_delete_elem(&listeners, &key);
-}
-
 /* Some sockets count drops per NUMA node since c51613fa276f ("net: add sk->sk_drop_counters",
  * 6.18; UDP and raw ones so far): sk_drops_read() sums those when the socket has them. */
 static __always_inline __u64 sk_drops_now(const struct sock *sk)
@@ -91,6 +85,28 @@ static __always_inline __u64 sk_drops_now(const struct sock *sk)
 	return (__u32)BPF_CORE_READ(sk, sk_drops.counter);
 }
 
+/* At LISTEN -> CLOSE, in tcp_set_state() before the socket is unhashed and its port put
+ * back: its last figures stay in the entry for the next sample, which user space reads
+ * once and then deletes. Deleting it here lost the drops since the last sample, all of them
+ * for a listener that lived less than a sweep (a `synfin run` whose command listened, was
+ * hit and exited within 200 ms reported 0 drops). */
+static __always_inline void listen_close(const struct sock *sk)
+{
+	struct synfin_listener *v;
+	__u64 key = (__u64)sk;
+
+	v = bpf_map_lookup_elem(&listeners, &key);
+	if (!v)
+		return;
+	v->drops = sk_drops_now(sk);
+	v->port = sk->__sk_common.skc_num;
+	v->ack_backlog = 0;
+	v->flags |= SYNFIN_LISTENER_CLOSED;
+	__builtin_memset(v->ns_at_close, 0, sizeof(v->ns_at_close));
+	if (ns_counters_sum(sk->__sk_common.skc_net.net, v->ns_at_close))
+		v->flags |= SYNFIN_LISTENER_NS_AT_CLOSE;
+}
+
 /* Fills out from the listener at addr; out->port = 0 when it is not listening now. One
  * whose LISTEN -> CLOSE was missed (a recursion miss) and whose memory went to another
  * object has another cookie: it is forgotten here (kernels without cookies keep it, as a
@@ -104,6 +120,13 @@ static __always_inline void listen_read(__u64 addr, struct synfin_listener *out)
 	out->port = 0;
 	if (!v)
 		return; /* closed meanwhile */
+	if (v->flags & SYNFIN_LISTENER_CLOSED) {
+		/* read once, here, then gone; the socket's memory may be another object's by
+		 * now, so only the entry is read */
+		*out = *v;
+		bpf_map_delete_elem(&listeners, &addr);
+		return;
+	}
 	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	if (v->cookie && cookie != v->cookie) {
 		bpf_map_delete_elem(&listeners, &addr);

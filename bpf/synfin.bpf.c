@@ -33,7 +33,7 @@ static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
 		return 0;
 	case TCP_CLOSE:
 		if (oldstate == TCP_LISTEN) {
-			listen_forget(sk); /* listeners are not tracked otherwise */
+			listen_close(sk); /* listeners are not tracked otherwise */
 			return 0;
 		}
 		break;

@@ -21,6 +21,7 @@
 
 struct ns_port {
 	uint16_t port;
+	bool live;      /* a listener on it still listens (not only closed ones) */
 	uint64_t drops; /* its listeners' own drop counts, summed, at the last walk */
 };
 
@@ -31,6 +32,7 @@ struct listen_ns {
 	bool have_base;
 	bool before_ok;
 	bool walked; /* has listeners at this walk */
+	bool closed; /* has listeners at this walk that closed since the last one */
 	struct listen_counters base, before, now;
 	unsigned int unsettled;
 	unsigned int misses; /* sweeps that found no netstat file for it */
@@ -125,7 +127,7 @@ static void open_missing(struct listen_watch *w)
 		n = &w->ns[i];
 		n->due = false;
 		/* none found: tried again once every 25 sweeps (5 s), not at each */
-		if (!n->walked || n->fd >= 0 || n->misses++ % 25)
+		if ((!n->walked && !n->closed) || n->fd >= 0 || n->misses++ % 25)
 			continue;
 		if (n->owner > 0) {
 			snprintf(path, sizeof(path), "%d", n->owner);
@@ -222,9 +224,11 @@ static unsigned int observe(const struct listen_watch *w, const struct listen_ns
 			if (ncur == LISTEN_NS_PORTS)
 				continue;
 			cur[ncur].port = w->walk[i].port;
+			cur[ncur].live = false;
 			cur[ncur++].drops = 0;
 		}
-		cur[j].drops += w->walk[i].drops;
+		cur[j].live |= !(w->walk[i].flags & SYNFIN_LISTENER_CLOSED);
+		cur[j].drops += w->walk[i].drops; /* a closed one's last count: its final one */
 	}
 	for (i = 0; i < ncur; i++) {
 		obs[i].port = cur[i].port;
@@ -277,30 +281,79 @@ static bool base_at_listen(const struct listen_watch *w, const struct listen_ns 
 	return any;
 }
 
+/* The namespace's counters at the last close of its listeners, when every listener of it
+ * at this walk closed and read them then (the latest reading: they only grow). For a
+ * namespace whose /proc file synfin cannot open, its processes gone. */
+static bool counters_at_close(const struct listen_watch *w, const struct listen_ns *n,
+			      struct listen_counters *now)
+{
+	const unsigned int want = SYNFIN_LISTENER_CLOSED | SYNFIN_LISTENER_NS_AT_CLOSE;
+	struct listen_counters c;
+	unsigned int i;
+	bool any = false;
+
+	for (i = 0; i < w->nwalk; i++) {
+		const struct synfin_listener *li = &w->walk[i];
+
+		if (li->netns != n->ino)
+			continue;
+		if ((li->flags & want) != want)
+			return false;
+		listen_counters_from_hook(li->ns_at_close, &c);
+		if (any)
+			listen_counters_latest(now, &c);
+		else
+			*now = c;
+		any = true;
+	}
+	return any;
+}
+
+/* Keeps the ports some listener still listens on, for the next walk to compare with. */
+static void keep_live_ports(struct listen_ns *n, const struct ns_port *cur, unsigned int ncur)
+{
+	unsigned int i;
+
+	n->nports = 0;
+	for (i = 0; i < ncur; i++)
+		if (cur[i].live)
+			n->ports[n->nports++] = cur[i];
+}
+
 static void settle(struct listen_watch *w, struct listen_ns *n)
 {
 	struct listen_port_obs obs[2 * LISTEN_NS_PORTS];
 	struct ns_port cur[LISTEN_NS_PORTS];
 	uint64_t split[LISTEN_REASON_MAX];
 	unsigned int i, nobs, ncur;
+	bool from_proc = read_counters(n, &n->now);
 
-	if (!read_counters(n, &n->now))
-		return; /* no process in it that synfin may read: its drops stay unknown */
-	if (!n->have_base && base_at_listen(w, n, &n->base)) {
-		/* as if the last walk ran at that listen(), every port without a drop; what
-		 * they dropped since is attributed at the next sweep, whose walk the counters
-		 * bracket. A listener that got drops in its first 200 ms needs this: taking
-		 * the base from this sweep's reading would lose them (seen: a `synfin run` of
-		 * a command that listened and was hit at once counted 47 of 94). */
-		observe(w, n, cur, &ncur, obs);
-		for (i = 0; i < ncur; i++)
-			cur[i].drops = 0;
-		n->have_base = true;
-		n->nports = ncur;
-		memcpy(n->ports, cur, sizeof(cur[0]) * ncur);
+	/* no process in it that synfin may read, and no reading at close: drops unknown */
+	if (!from_proc && !counters_at_close(w, n, &n->now))
 		return;
+	if (!n->have_base && base_at_listen(w, n, &n->base)) {
+		n->have_base = true;
+		n->nports = 0;
+		/* Every listener of it closed since it listened: nothing drops on them any
+		 * more, so what they dropped settles now, counted from their earliest listen()
+		 * (a listener that lived less than a sweep). Else as if the last walk ran at
+		 * that listen(), every port without a drop; what they dropped since is
+		 * attributed at the next sweep, whose walk the counters bracket. A listener hit
+		 * in its first 200 ms needs this: taking the base from this sweep's reading
+		 * lost those drops (seen: a `synfin run` of a command that listened and was hit
+		 * at once counted 47 of 94). */
+		if (n->walked) {
+			observe(w, n, cur, &ncur, obs);
+			for (i = 0; i < ncur; i++)
+				cur[i].drops = 0;
+			n->nports = ncur;
+			memcpy(n->ports, cur, sizeof(cur[0]) * ncur);
+			return;
+		}
 	}
-	if (n->have_base && (!n->before_ok || memcmp(&n->before, &n->now, sizeof(n->now))) &&
+	/* (with none of its listeners left listening, nothing is left to wait for) */
+	if (n->have_base && n->walked && from_proc &&
+	    (!n->before_ok || memcmp(&n->before, &n->now, sizeof(n->now))) &&
 	    n->unsettled++ < UNSETTLED_MAX)
 		return;
 	n->unsettled = 0;
@@ -312,8 +365,7 @@ static void settle(struct listen_watch *w, struct listen_ns *n)
 	}
 	n->base = n->now;
 	n->have_base = true;
-	n->nports = ncur; /* ports that closed drop out */
-	memcpy(n->ports, cur, sizeof(cur[0]) * ncur);
+	keep_live_ports(n, cur, ncur); /* ports that closed drop out */
 }
 
 void listen_watch_sweep(struct listen_watch *w, const struct loader *l)
@@ -330,12 +382,15 @@ void listen_watch_sweep(struct listen_watch *w, const struct loader *l)
 	w->stats.available = true;
 	listen_stats_begin_walk(&w->stats);
 	for (i = 0; i < w->nwalk; i++) {
+		if (w->walk[i].flags & SYNFIN_LISTENER_CLOSED)
+			continue; /* its drops count; it holds no queue any more */
 		listen_stats_listener(&w->stats, w->walk[i].port, w->walk[i].ack_backlog,
 				      w->walk[i].max_ack_backlog);
 	}
 	listen_stats_end_walk(&w->stats);
 	for (i = 0; i < w->nns; i++) {
 		w->ns[i].walked = false;
+		w->ns[i].closed = false;
 		w->ns[i].owner = 0;
 	}
 	for (i = 0; i < w->nwalk; i++) {
@@ -343,7 +398,10 @@ void listen_watch_sweep(struct listen_watch *w, const struct loader *l)
 
 		if (!n)
 			continue;
-		n->walked = true;
+		if (w->walk[i].flags & SYNFIN_LISTENER_CLOSED)
+			n->closed = true;
+		else
+			n->walked = true;
 		if (w->walk[i].pid)
 			n->owner = (int)w->walk[i].pid;
 	}
@@ -351,7 +409,7 @@ void listen_watch_sweep(struct listen_watch *w, const struct loader *l)
 	/* namespaces with listeners, now or at the last walk; then the others are let go: an
 	 * open netstat file would keep a deleted namespace from being freed */
 	for (i = 0; i < w->nns; i++)
-		if (w->ns[i].walked || w->ns[i].nports)
+		if (w->ns[i].walked || w->ns[i].closed || w->ns[i].nports)
 			settle(w, &w->ns[i]);
 	for (i = 0; i < w->nns;) {
 		if (w->ns[i].walked) {

@@ -103,6 +103,18 @@ void listen_counters_earliest(struct listen_counters *acc, const struct listen_c
 	acc->reqq_full_drops = least(acc->reqq_full_drops, c->reqq_full_drops);
 }
 
+static uint64_t most(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+void listen_counters_latest(struct listen_counters *acc, const struct listen_counters *c)
+{
+	acc->listen_drops = most(acc->listen_drops, c->listen_drops);
+	acc->listen_overflows = most(acc->listen_overflows, c->listen_overflows);
+	acc->reqq_full_drops = most(acc->reqq_full_drops, c->reqq_full_drops);
+}
+
 static uint64_t delta(uint64_t before, uint64_t now)
 {
 	return now > before ? now - before : 0;

@@ -39,6 +39,8 @@ void listen_counters_from_hook(const __u64 v[SYNFIN_NS_COUNTERS], struct listen_
 /* acc becomes the earlier of the two readings of one namespace, counter by counter: they
  * only grow, so the least is the earliest. */
 void listen_counters_earliest(struct listen_counters *acc, const struct listen_counters *c);
+/* acc becomes the later of the two, counter by counter: the most is the latest. */
+void listen_counters_latest(struct listen_counters *acc, const struct listen_counters *c);
 
 /* Parses /proc/net/netstat's text (pairs of "TcpExt: names" / "TcpExt: values" lines):
  * 0, or -EINVAL when one of the three is missing (every kernel synfin loads on has them). */

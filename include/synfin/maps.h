@@ -91,6 +91,10 @@ enum synfin_ns_counter {
 
 /* synfin_listener.flags */
 #define SYNFIN_LISTENER_NS_AT_LISTEN 1 /* ns_at_listen holds the counters */
+/* It closed (LISTEN -> CLOSE): the entry holds its last figures until the next sample
+ * reads them, once, and deletes it (bpf/listen.bpf.h). */
+#define SYNFIN_LISTENER_CLOSED 2
+#define SYNFIN_LISTENER_NS_AT_CLOSE 4 /* ns_at_close holds the counters */
 
 /* A listener: the `listeners` map's value (what it was at listen()), and the sample's
  * answer, which adds what it is now. */
@@ -111,8 +115,12 @@ struct synfin_listener {
 	 * synfin meets through a new listener counts its drops from there, not from the first
 	 * sample 200 ms later (user/listen.c). Not at seeding. */
 	__u64 ns_at_listen[SYNFIN_NS_COUNTERS];
+	/* With SYNFIN_LISTENER_NS_AT_CLOSE: the same counters as it closed. A listener that
+	 * listened and closed between two samples, in a namespace whose /proc file synfin
+	 * cannot open any more (its processes are gone), still has its drops counted. */
+	__u64 ns_at_close[SYNFIN_NS_COUNTERS];
 };
 
-SYNFIN_ASSERT_SIZE(struct synfin_listener, 64);
+SYNFIN_ASSERT_SIZE(struct synfin_listener, 88);
 
 #endif /* SYNFIN_MAPS_H */

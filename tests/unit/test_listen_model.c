@@ -120,6 +120,12 @@ static void test_counters_from_hook(void **state)
 	assert_int_equal(acc.listen_drops, 94);
 	assert_int_equal(acc.listen_overflows, 88);
 	assert_int_equal(acc.reqq_full_drops, 3);
+	/* and the latest: most by counter */
+	listen_counters_from_hook(a, &acc);
+	listen_counters_latest(&acc, &c);
+	assert_int_equal(acc.listen_drops, 141);
+	assert_int_equal(acc.listen_overflows, 90);
+	assert_int_equal(acc.reqq_full_drops, 5);
 	/* the other way round, the same */
 	listen_counters_from_hook(a, &acc);
 	listen_counters_earliest(&c, &acc);
