@@ -252,42 +252,22 @@ static unsigned int observe(const struct listen_watch *w, const struct listen_ns
 	return nobs;
 }
 
-/* A namespace met through listeners that all listen()ed after synfin started: its counters
- * at the earliest of those listen()s (bpf/listen.bpf.h). Their own drop counts start from 0
- * there too (a socket enters TCP_LISTEN from TCP_CLOSE, fresh but for the rare socket that
- * was connected and then disconnected). False when one of them was seeded, or its listen()
- * could not read the counters (compat: cfg_ns_counters). */
-static bool base_at_listen(const struct listen_watch *w, const struct listen_ns *n,
-			   struct listen_counters *base)
+/* One of the readings of the namespace's counters that the hooks kept in each entry of its
+ * listeners at this walk, combined: at listen(), the earliest; at close, the latest (they
+ * only grow). False when one of its listeners has no such reading.
+ *
+ * At listen(): a namespace met through listeners that all listen()ed after synfin started
+ * counts its drops from there. Their own drop counts start from 0 there too (a socket
+ * enters TCP_LISTEN from TCP_CLOSE, fresh but for the rare socket that was connected and
+ * then disconnected). None for a seeded listener, or where listen() could not read the
+ * counters (bpf/ns_counters.bpf.h, cfg_ns_counters).
+ * At close: when every listener of it closed, for a namespace whose /proc file synfin
+ * cannot open, its processes gone. */
+static bool hook_readings(const struct listen_watch *w, const struct listen_ns *n, bool at_close,
+			  struct listen_counters *out)
 {
-	struct listen_counters c;
-	unsigned int i;
-	bool any = false;
-
-	for (i = 0; i < w->nwalk; i++) {
-		const struct synfin_listener *li = &w->walk[i];
-
-		if (li->netns != n->ino)
-			continue;
-		if (!(li->flags & SYNFIN_LISTENER_NS_AT_LISTEN))
-			return false;
-		listen_counters_from_hook(li->ns_at_listen, &c);
-		if (any)
-			listen_counters_earliest(base, &c);
-		else
-			*base = c;
-		any = true;
-	}
-	return any;
-}
-
-/* The namespace's counters at the last close of its listeners, when every listener of it
- * at this walk closed and read them then (the latest reading: they only grow). For a
- * namespace whose /proc file synfin cannot open, its processes gone. */
-static bool counters_at_close(const struct listen_watch *w, const struct listen_ns *n,
-			      struct listen_counters *now)
-{
-	const unsigned int want = SYNFIN_LISTENER_CLOSED | SYNFIN_LISTENER_NS_AT_CLOSE;
+	const unsigned int want = at_close ? SYNFIN_LISTENER_CLOSED | SYNFIN_LISTENER_NS_AT_CLOSE :
+					     SYNFIN_LISTENER_NS_AT_LISTEN;
 	struct listen_counters c;
 	unsigned int i;
 	bool any = false;
@@ -299,11 +279,13 @@ static bool counters_at_close(const struct listen_watch *w, const struct listen_
 			continue;
 		if ((li->flags & want) != want)
 			return false;
-		listen_counters_from_hook(li->ns_at_close, &c);
-		if (any)
-			listen_counters_latest(now, &c);
+		listen_counters_from_hook(at_close ? li->ns_at_close : li->ns_at_listen, &c);
+		if (!any)
+			*out = c;
+		else if (at_close)
+			listen_counters_latest(out, &c);
 		else
-			*now = c;
+			listen_counters_earliest(out, &c);
 		any = true;
 	}
 	return any;
@@ -329,9 +311,9 @@ static void settle(struct listen_watch *w, struct listen_ns *n)
 	bool from_proc = read_counters(n, &n->now);
 
 	/* no process in it that synfin may read, and no reading at close: drops unknown */
-	if (!from_proc && !counters_at_close(w, n, &n->now))
+	if (!from_proc && !hook_readings(w, n, true, &n->now))
 		return;
-	if (!n->have_base && base_at_listen(w, n, &n->base)) {
+	if (!n->have_base && hook_readings(w, n, false, &n->base)) {
 		n->have_base = true;
 		n->nports = 0;
 		/* Every listener of it closed since it listened: nothing drops on them any

@@ -29,13 +29,19 @@ def listen(port, backlog):
         time.sleep(3600)
 
 
-def connect(port, n, hold):
+def connect_all(port, n):
+    """n non-blocking connects to port at once: their sockets."""
     socks = []
     for _ in range(n):
         c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         c.setblocking(False)
         c.connect_ex(("127.0.0.1", port))
         socks.append(c)
+    return socks
+
+
+def connect(port, n, hold):
+    socks = connect_all(port, n)
     time.sleep(hold)
     _, writable, _ = select.select([], socks, [], 0)
     done = sum(1 for c in writable if c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0)
@@ -50,12 +56,7 @@ def bursts(port, backlog, n, rounds):
         l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         l.bind(("127.0.0.1", port))
         l.listen(backlog)
-        socks = []
-        for _ in range(n):
-            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            c.setblocking(False)
-            c.connect_ex(("127.0.0.1", port))
-            socks.append(c)
+        socks = connect_all(port, n)
         time.sleep(0.02)
         for c in socks:
             c.close()
