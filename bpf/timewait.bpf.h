@@ -185,13 +185,15 @@ static __always_inline int tw_same_conn(const struct tw_entry *old, const struct
 	       old->ev.id.rport == bpf_ntohs(skc->skc_dport);
 }
 
-/* jiffies from t's requested expiry to fires_at (synfin_timer_start); 0 when fires_at is
- * the requested expiry itself (before 6.8) or out of range. */
-static __always_inline __u32 fire_slack(const struct timer_list *t, unsigned long fires_at)
+/* Has the wheel reached the jiffy it can fire the timer at (tw_entry.fires_at)? Past the
+ * timer's expires too, which mod_timer() may have moved later without a timer_start (before
+ * 6.8 fires_at is an expires itself). 32-bit jiffies compare right within 2^31 of each other:
+ * 99 days at HZ=250. */
+static __always_inline bool tw_timer_due(const struct timer_list *t, const struct tw_entry *e)
 {
-	__s64 d = (__s64)(fires_at - t->expires);
+	__u64 j = bpf_jiffies64();
 
-	return d > 0 && d < (1ll << 30) ? (__u32)d : 0;
+	return (__s64)(j - t->expires) >= 0 && (__s32)((__u32)j - e->fires_at) >= 0;
 }
 
 static __always_inline void on_tw_timer_start(struct timer_list *t, unsigned long fires_at,
@@ -212,7 +214,7 @@ static __always_inline void on_tw_timer_start(struct timer_list *t, unsigned lon
 		if (old->cancel_ns && now - old->cancel_ns < TW_REARM_WINDOW_NS &&
 		    tw_same_conn(old, skc)) {
 			old->cancel_ns = 0; /* re-armed: the same TIME_WAIT goes on */
-			old->fire_slack = fire_slack(t, fires_at);
+			old->fires_at = (__u32)fires_at;
 			bpf_map_delete_elem(&tw_pending, &key);
 			return;
 		}
@@ -232,7 +234,7 @@ static __always_inline void on_tw_timer_start(struct timer_list *t, unsigned lon
 	if (!skc_wanted(skc, netns))
 		return;
 	fresh.start_ns = now;
-	fresh.fire_slack = fire_slack(t, fires_at);
+	fresh.fires_at = (__u32)fires_at;
 	fresh.ev.type = SYNFIN_EV_TIME_WAIT;
 	fresh.ev.cookie = skc->skc_cookie.counter;
 	fresh.ev.flags = SYNFIN_F_NO_PID;
@@ -298,7 +300,7 @@ static __always_inline void on_tw_timer_cancel(struct timer_list *t, __u64 now, 
 	/* expire_timers() detaches (and traces the cancel) before it runs the handler, once
 	 * the wheel reached the timer's bucket: a cancel before that is no expiry, even past
 	 * the requested expiry (a kill there was once taken for one). */
-	if ((__s64)(bpf_jiffies64() - (t->expires + e->fire_slack)) >= 0) {
+	if (tw_timer_due(t, e)) {
 		tw_emit_end(e, key, SYNFIN_TW_EXPIRED, tw->tw_substate, now);
 		return;
 	}

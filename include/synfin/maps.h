@@ -60,11 +60,14 @@ struct tw_entry {
 	 * with one (run), only once a tracked connection handed over to it, since a timewait
 	 * socket has no cgroup of its own. Unwanted ones end without a record or a gauge. */
 	__u32 wanted;
-	/* jiffies from the timer's requested expiry to its wheel bucket's, which is when it
-	 * fires: timer_start gives the bucket's since dbcdcb62b59d ("tracing/timers: Enhance
-	 * timer_start tracepoint", 6.8); 0 before, where a kill within that slack after the
-	 * requested expiry is taken for an expiry */
-	__u32 fire_slack;
+	/* The low 32 bits of the jiffy the wheel can fire the timer at the earliest, as its
+	 * last timer_start gave it: its bucket's expiry since dbcdcb62b59d ("tracing/timers:
+	 * Enhance timer_start tracepoint", 6.8), the requested expiry before (where a kill
+	 * within the wheel's slack after that is taken for an expiry). Absolute, not as a
+	 * distance from timer->expires: mod_timer() moves expires within the same bucket
+	 * without a timer_start (test_time_wait_expire caught the distance version calling 2
+	 * of 5 expiries kills). */
+	__u32 fires_at;
 };
 
 SYNFIN_ASSERT_SIZE(struct tw_entry, 192);
