@@ -93,6 +93,13 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MF $@.d -MT $@ $(INCLUDES) -Iuser $< $(CORE_OBJS) -lcmocka $(JANSSON) -lm -o $@
 
+# listen.c's sweeps: the test scripts the walk (its own loader_listen_walk) and the
+# namespace's netstat file (open() wrapped).
+$(OUTPUT)/tests/test_listen_watch: tests/unit/test_listen_watch.c $(OUTPUT)/user/listen.o $(CORE_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MF $@.d -MT $@ $(INCLUDES) -Iuser $< $(OUTPUT)/user/listen.o $(CORE_OBJS) \
+		-Wl,--wrap=open -lcmocka $(JANSSON) -lm -o $@
+
 # kstate walks real BPF maps: its test creates them (root) and counts the walk's steps.
 $(OUTPUT)/tests/test_kstate: tests/unit/test_kstate.c $(OUTPUT)/user/kstate.o $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
