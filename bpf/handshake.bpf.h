@@ -282,6 +282,12 @@ static __always_inline void on_connect_fail(const struct sock *sk, struct conn_s
 	e->hs.retransmits = tp ? tp->total_retrans : 0;
 	e->hs.sk_err = sk->sk_err;
 	e->reason = fail_reason(e->hs.sk_err);
+	/* connect() found no local port (inet_hash_connect(): EADDRNOTAVAIL, returned by the
+	 * call, not left in sk_err): the socket leaves SYN_SENT before it has one. Every other
+	 * way out of SYN_SENT comes after the port was taken (tcp_v4_connect(),
+	 * tcp_v6_connect()); a socket bound by bind() keeps its port and is not counted here. */
+	if (!e->hs.sk_err && !sk->__sk_common.skc_num)
+		e->reason = SYNFIN_FAIL_NO_PORT;
 	ev_submit(e);
 }
 

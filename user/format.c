@@ -33,7 +33,7 @@ NAME_TABLE(event_type_name, [SYNFIN_EV_HANDSHAKE] = "handshake",
 NAME_TABLE(side_name, [SYNFIN_SIDE_CLIENT] = "client", [SYNFIN_SIDE_SERVER] = "server")
 NAME_TABLE(fail_reason_name, [SYNFIN_FAIL_OTHER] = "other", [SYNFIN_FAIL_REFUSED] = "refused",
 	   [SYNFIN_FAIL_TIMEOUT] = "timeout", [SYNFIN_FAIL_UNREACHABLE] = "unreachable",
-	   [SYNFIN_FAIL_RESET] = "reset")
+	   [SYNFIN_FAIL_RESET] = "reset", [SYNFIN_FAIL_NO_PORT] = "no_port")
 NAME_TABLE(initiator_name, [SYNFIN_INIT_UNKNOWN] = "unknown", [SYNFIN_INIT_LOCAL] = "local",
 	   [SYNFIN_INIT_REMOTE] = "remote")
 NAME_TABLE(how_name, [SYNFIN_HOW_FIN] = "fin", [SYNFIN_HOW_RST] = "rst")

@@ -589,6 +589,7 @@ const struct metric_def metric_table[] = {
 		{ "connect_failures.timeout", STAT_VALUE, { "timeout" }, "... SYN retransmits exhausted (ETIMEDOUT)", NULL },
 		{ "connect_failures.unreachable", STAT_VALUE, { "unreachable" }, "... ICMP host or network unreachable", NULL },
 		{ "connect_failures.reset", STAT_VALUE, { "reset" }, "... reset or aborted during the handshake", NULL },
+		{ "connect_failures.no_port", STAT_VALUE, { "no_port" }, "... no local port free toward the destination (EADDRNOTAVAIL)", NULL },
 		{ "connect_failures.other", STAT_VALUE, { "other" }, "... closed by the application or a local error", NULL }) },
 	{ "synfin_connect_failure_retransmits",
 	  "SYNs sent again by client connections that then failed.",

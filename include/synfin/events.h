@@ -13,7 +13,7 @@
 #endif
 
 /* Bump when a record layout or an enum value changes meaning. */
-#define SYNFIN_ABI_VERSION 2
+#define SYNFIN_ABI_VERSION 3
 
 #define SYNFIN_COMM_LEN 16
 
@@ -37,6 +37,7 @@ enum synfin_fail_reason {
 	SYNFIN_FAIL_TIMEOUT = 2,     /* SYN retransmits exhausted (ETIMEDOUT) */
 	SYNFIN_FAIL_UNREACHABLE = 3, /* ICMP host/net unreachable */
 	SYNFIN_FAIL_RESET = 4,       /* ECONNRESET / ECONNABORTED during the handshake */
+	SYNFIN_FAIL_NO_PORT = 5,     /* no local port to be had (EADDRNOTAVAIL): no SYN sent */
 	SYNFIN_FAIL_REASON_MAX,
 };
 
