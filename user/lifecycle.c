@@ -73,11 +73,11 @@ int summary_add(struct summary *s, const struct synfin_event *e)
 		s->handshake_retransmits[e->side] += e->hs.retransmits;
 		switch (handshake_kind(e)) {
 		case HANDSHAKE_MEASURED:
-			hist_add(&s->handshake[e->side], e->hs.latency_us);
+			hist_add_conn(&s->handshake[e->side], e->hs.latency_us, e);
 			break;
 		case HANDSHAKE_ESTIMATED:
 			s->handshake_estimated[e->side]++;
-			hist_add(&s->handshake_estimate[e->side], e->hs.latency_us);
+			hist_add_conn(&s->handshake_estimate[e->side], e->hs.latency_us, e);
 			break;
 		case HANDSHAKE_UNMEASURED:
 			s->handshake_estimated[e->side]++;
@@ -96,9 +96,9 @@ int summary_add(struct summary *s, const struct synfin_event *e)
 		if (e->flags & SYNFIN_F_PARTIAL)
 			s->closes_partial++;
 		else
-			hist_add(&s->lifetime, e->close.lifetime_us);
+			hist_add_conn(&s->lifetime, e->close.lifetime_us, e);
 		if (e->close.state_us[SYNFIN_CS_CLOSE_WAIT])
-			hist_add(&s->close_wait, e->close.state_us[SYNFIN_CS_CLOSE_WAIT]);
+			hist_add_conn(&s->close_wait, e->close.state_us[SYNFIN_CS_CLOSE_WAIT], e);
 		if (e->close.tw_handover) {
 			s->tw_entries++;
 			if (++s->tw_live > s->tw_peak)
@@ -110,7 +110,7 @@ int summary_add(struct summary *s, const struct synfin_event *e)
 		if (e->flags & SYNFIN_F_PARTIAL)
 			s->time_wait_partial[e->tw.end]++;
 		else
-			hist_add(&s->time_wait[e->tw.end], e->tw.duration_us);
+			hist_add_conn(&s->time_wait[e->tw.end], e->tw.duration_us, e);
 		/* a TIME_WAIT whose entry synfin saw only as a timer (no close) is not live here */
 		if (s->tw_live)
 			s->tw_live--;

@@ -66,7 +66,7 @@ void port_stats_add(struct port_stats *p, const struct synfin_event *e)
 		}
 	}
 	if (handshake_kind(e) == HANDSHAKE_MEASURED)
-		hist_add(&ps->hs, e->hs.latency_us);
+		hist_add_conn(&ps->hs, e->hs.latency_us, e);
 	ps->retransmits += e->hs.retransmits;
 }
 

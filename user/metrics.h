@@ -63,6 +63,8 @@ struct metric_src {
 	const struct port_stats *ports; /* NULL: no per-port breakdown */
 	const struct run_report *run;   /* synfin run's outcome; NULL: not a run, synfin_run_* left out */
 	const char *version;
+	/* session_wall_offset_ns(), for the exemplars' timestamps; 0: unknown (none) */
+	int64_t wall_offset_ns;
 };
 
 /* One sample value: counters and gauges of integers stay exact beyond 2^53. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "format.h"
 #include "render_prom.h"
 
 struct prom_sink {
@@ -13,6 +14,7 @@ struct prom_sink {
 	FILE *f;
 	const struct metric_def *m;
 	enum prom_format fmt;
+	int64_t wall_offset_ns;
 };
 
 void prom_float(char *buf, size_t len, double v, enum prom_format fmt)
@@ -132,6 +134,39 @@ static void sink_number(struct metric_sink *k, const char *const *lv, const stru
 	}
 }
 
+/* OpenMetrics caps an exemplar's label names and values at 128 characters together. */
+#define EXEMPLAR_LABELS_MAX 128
+
+/* " # {cookie="N",conn="L->R"} VALUE TIMESTAMP" after a bucket's count (OpenMetrics only):
+ * the last connection that fell in that bucket. conn is left out where it would pass the
+ * cap, cookie where the kernel gave none; the timestamp where the clock offset is unknown. */
+static void exemplar(const struct prom_sink *ps, const struct hist_exemplar *x)
+{
+	char l[ADDR_STR_LEN + 8], r[ADDR_STR_LEN + 8], cookie[24] = "", v[40];
+	size_t len = 0;
+	bool conn;
+
+	if (ps->fmt != PROM_OPENMETRICS || !x->ts_ns)
+		return;
+	format_endpoint(l, sizeof(l), x->id.family, x->id.laddr, x->id.lport);
+	format_endpoint(r, sizeof(r), x->id.family, x->id.raddr, x->id.rport);
+	if (x->cookie)
+		len = strlen("cookie") + (size_t)snprintf(cookie, sizeof(cookie), "%" PRIu64, x->cookie);
+	conn = len + strlen("conn") + strlen(l) + strlen("->") + strlen(r) <= EXEMPLAR_LABELS_MAX;
+	fputs(" # {", ps->f);
+	if (x->cookie)
+		fprintf(ps->f, "cookie=\"%s\"%s", cookie, conn ? "," : "");
+	if (conn)
+		fprintf(ps->f, "conn=\"%s->%s\"", l, r);
+	prom_float(v, sizeof(v), (double)x->value_us / 1e6, ps->fmt);
+	fprintf(ps->f, "} %s", v);
+	if (ps->wall_offset_ns) {
+		int64_t t = (int64_t)x->ts_ns + ps->wall_offset_ns;
+
+		fprintf(ps->f, " %" PRId64 ".%03" PRId64, t / 1000000000, t % 1000000000 / 1000000);
+	}
+}
+
 static void sink_hist(struct metric_sink *k, const char *const *lv, const struct hist *h)
 {
 	struct prom_sink *ps = (struct prom_sink *)k;
@@ -142,11 +177,15 @@ static void sink_hist(struct metric_sink *k, const char *const *lv, const struct
 		prom_float(le, sizeof(le), (double)prom_bucket_us[i] / 1e6, ps->fmt);
 		sample_name(ps->f, ps->m, "_bucket");
 		labels(ps->f, ps->m, lv, le);
-		fprintf(ps->f, " %" PRIu64 "\n", hist_prom_cumulative(h, i));
+		fprintf(ps->f, " %" PRIu64, hist_prom_cumulative(h, i));
+		exemplar(ps, &h->ex[i]);
+		fputc('\n', ps->f);
 	}
 	sample_name(ps->f, ps->m, "_bucket");
 	labels(ps->f, ps->m, lv, "+Inf");
-	fprintf(ps->f, " %" PRIu64 "\n", h->count);
+	fprintf(ps->f, " %" PRIu64, h->count);
+	exemplar(ps, &h->ex[PROM_BUCKETS]);
+	fputc('\n', ps->f);
 	prom_float(sum, sizeof(sum), (double)h->sum_us / 1e6, ps->fmt);
 	sample_name(ps->f, ps->m, "_sum");
 	labels(ps->f, ps->m, lv, NULL);
@@ -195,6 +234,7 @@ int prom_write(FILE *f, const struct metric_src *src, enum prom_format fmt)
 		.k = { .number = sink_number, .hist = sink_hist },
 		.f = f,
 		.fmt = fmt,
+		.wall_offset_ns = src->wall_offset_ns,
 	};
 	unsigned int i;
 

@@ -189,6 +189,7 @@ static char *render_locked(struct serve *sv, enum prom_format fmt, size_t *len)
 	struct session_info ri;
 	struct metric_src src = {
 		.sum = &sv->s.sum, .ri = &ri, .ports = sv->ports, .version = SYNFIN_VERSION,
+		.wall_offset_ns = session_wall_offset_ns(),
 	};
 	char *buf = NULL;
 	FILE *f;

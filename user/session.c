@@ -29,6 +29,14 @@ uint64_t session_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+int64_t session_wall_offset_ns(void)
+{
+	struct timespec rt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	return (int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec - (int64_t)session_now_ns();
+}
+
 static void handle(void *ctx, const struct synfin_event *e)
 {
 	struct session *s = ctx;

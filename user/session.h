@@ -109,6 +109,8 @@ struct session {
 };
 
 uint64_t session_now_ns(void); /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns() */
+/* CLOCK_REALTIME - CLOCK_MONOTONIC now: a record's ts_ns plus this is its wall-clock time */
+int64_t session_wall_offset_ns(void);
 
 /* Loads, attaches and opens the ring: 0 or -errno with err filled ("what: why; what to do"). */
 int session_start(struct session *s, const struct session_config *c, session_event_fn on_event,

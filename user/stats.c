@@ -38,10 +38,18 @@ static void slot_range(unsigned int s, uint64_t *lo, uint64_t *hi)
 	*hi = *lo + (((uint64_t)1) << (k - HIST_SUB_BITS)) - 1;
 }
 
-void hist_add(struct hist *h, uint64_t us)
+/* The Prometheus bucket us falls in (not cumulative): PROM_BUCKETS above the largest bound. */
+static unsigned int prom_of(uint64_t us)
 {
 	unsigned int i;
 
+	for (i = 0; i < PROM_BUCKETS && us > prom_bucket_us[i]; i++)
+		;
+	return i;
+}
+
+void hist_add(struct hist *h, uint64_t us)
+{
 	if (!h->count || us < h->min_us)
 		h->min_us = us;
 	if (us > h->max_us)
@@ -49,9 +57,18 @@ void hist_add(struct hist *h, uint64_t us)
 	h->count++;
 	h->sum_us += us;
 	h->slot[slot_of(us)]++;
-	for (i = 0; i < PROM_BUCKETS && us > prom_bucket_us[i]; i++)
-		;
-	h->prom[i]++;
+	h->prom[prom_of(us)]++;
+}
+
+void hist_add_conn(struct hist *h, uint64_t us, const struct synfin_event *e)
+{
+	struct hist_exemplar *x = &h->ex[prom_of(us)];
+
+	hist_add(h, us);
+	x->ts_ns = e->ts_ns;
+	x->value_us = us;
+	x->cookie = e->cookie;
+	x->id = e->id;
 }
 
 void hist_merge(struct hist *into, const struct hist *from)
@@ -68,8 +85,11 @@ void hist_merge(struct hist *into, const struct hist *from)
 	into->sum_us += from->sum_us;
 	for (i = 0; i < HIST_SLOTS; i++)
 		into->slot[i] += from->slot[i];
-	for (i = 0; i <= PROM_BUCKETS; i++)
+	for (i = 0; i <= PROM_BUCKETS; i++) {
 		into->prom[i] += from->prom[i];
+		if (from->ex[i].ts_ns > into->ex[i].ts_ns)
+			into->ex[i] = from->ex[i];
+	}
 }
 
 uint64_t hist_quantile(const struct hist *h, double q)

@@ -5,6 +5,7 @@
 #define SYNFIN_STATS_H
 
 #include <stdint.h>
+#include "synfin/events.h"
 
 #define HIST_SUB_BITS 4
 #define HIST_SUB (1u << HIST_SUB_BITS)
@@ -16,6 +17,15 @@
 #define PROM_BUCKETS 22
 extern const uint64_t prom_bucket_us[PROM_BUCKETS];
 
+/* The last value that fell in one Prometheus bucket and whose connection it was: an
+ * OpenMetrics exemplar, so that a slow bucket on a dashboard leads to the connection. */
+struct hist_exemplar {
+	uint64_t ts_ns;  /* when the phase ended (CLOCK_MONOTONIC); 0: no exemplar yet */
+	uint64_t value_us;
+	uint64_t cookie; /* 0: the kernel gave the socket none */
+	struct synfin_conn_id id;
+};
+
 struct hist {
 	uint64_t count;
 	uint64_t sum_us;
@@ -23,9 +33,13 @@ struct hist {
 	uint64_t max_us;
 	uint64_t slot[HIST_SLOTS];
 	uint64_t prom[PROM_BUCKETS + 1]; /* last = above the largest bound (+Inf only) */
+	struct hist_exemplar ex[PROM_BUCKETS + 1]; /* by the same buckets, not cumulative */
 };
 
 void hist_add(struct hist *h, uint64_t us);
+/* hist_add, and e's connection becomes the exemplar of the bucket us falls in. */
+void hist_add_conn(struct hist *h, uint64_t us, const struct synfin_event *e);
+/* Sums the counts; each bucket keeps the later of the two exemplars. */
 void hist_merge(struct hist *into, const struct hist *from);
 /* q in [0, 1]; 0 for an empty histogram. Within 1/16 of the true value, clamped to min/max. */
 uint64_t hist_quantile(const struct hist *h, double q);

@@ -93,14 +93,6 @@ bad:
 	return opts_bad_value(watch_opts, key, arg, err, errlen);
 }
 
-static int64_t wall_offset(void)
-{
-	struct timespec rt;
-
-	clock_gettime(CLOCK_REALTIME, &rt);
-	return (int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec - (int64_t)session_now_ns();
-}
-
 static void on_event(void *ctx, const struct synfin_event *e)
 {
 	struct watch *w = ctx;
@@ -170,7 +162,7 @@ int watch_main(int argc, char **argv)
 		fprintf(stderr, "synfin: %s\n", err);
 		return 1;
 	}
-	w.wall_offset_ns = wall_offset();
+	w.wall_offset_ns = session_wall_offset_ns();
 	if (w.duration_s > 0)
 		deadline = s.started_ns + (uint64_t)(w.duration_s * 1e9);
 	fprintf(stderr, "synfin: ready\n");

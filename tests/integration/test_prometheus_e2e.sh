@@ -12,6 +12,9 @@
 #     (0, 0.1] s: a loopback median, never NaN; the same over increase() and per side;
 #   - deploy/prometheus/synfin-rules.yml, loaded by this Prometheus, evaluates without error,
 #     every recording rule has a value and no alert is pending or firing on this healthy run;
+#   - with exemplar storage on, the handshake buckets' exemplars come back from
+#     query_exemplars, each one a client handshake of `synfin watch --json` run alongside:
+#     its cookie (none where the kernel gives sockets none), its 4-tuple, its latency;
 #   - every synfin_* name the rules and deploy/grafana/synfin.json use is in the scrape, every
 #     exported family is in the man page (tests/deploy/check_deploy.py names), and every
 #     dashboard query returns data (check_deploy.py queries).
@@ -37,6 +40,8 @@ API=http://127.0.0.1:$PPORT/api/v1
 
 serve_start serve --listen "127.0.0.1:$SPORT" --netns "/var/run/netns/$NS"
 SERVE=$SERVE_PID
+# the records the exemplars must come from
+synfin_start --netns "/var/run/netns/$NS"
 
 cat >"$T_DIR/prometheus.yml" <<EOF
 global:
@@ -51,7 +56,7 @@ scrape_configs:
       - targets: ['127.0.0.1:$SPORT']
 EOF
 prometheus --config.file="$T_DIR/prometheus.yml" --storage.tsdb.path="$T_DIR/tsdb" \
-	--web.listen-address="127.0.0.1:$PPORT" --log.level=warn \
+	--web.listen-address="127.0.0.1:$PPORT" --log.level=warn --enable-feature=exemplar-storage \
 	>"$T_DIR/prometheus.out" 2>"$T_DIR/prometheus.err" &
 PROM=$!
 track_pid "$PROM"
@@ -118,6 +123,26 @@ targets=$(curl -sS --max-time 5 "$API/targets")
 check_eq "target health" up "$(jq -r '.data.activeTargets[0].health' <<<"$targets")"
 check_eq "target last error" "" "$(jq -r '.data.activeTargets[0].lastError' <<<"$targets")"
 check_eq "up" 1 "$(query 'up{job="synfin"}')"
+
+# Exemplars: each a client handshake that watch recorded, as serve saw it too.
+synfin_stop
+ex=$(curl -sS --max-time 5 -G "$API/query_exemplars" \
+	--data-urlencode 'query=synfin_handshake_duration_seconds_bucket{side="client"}' \
+	--data-urlencode "start=$(($(date +%s) - 600))" --data-urlencode "end=$(($(date +%s) + 60))")
+check_eq "query_exemplars: status" success "$(jq -r .status <<<"$ex")"
+nex=$(jq '[.data[]?.exemplars[]] | length' <<<"$ex")
+log "exemplars of the client handshake buckets: $nex"
+check_true "exemplars stored" [ "$nex" -gt 0 ]
+jq -n --slurpfile recs "$SYNFIN_OUT" --argjson ex "$ex" --argjson now "$(date +%s)" '
+	[$recs[] | select(.type == "handshake" and .side == "client")] as $hs
+	| [$ex.data[].exemplars[]
+	   | . as $x
+	   | select(any($hs[]; ($x.labels.cookie // null) == (if .cookie == null then null else (.cookie | tostring) end)
+		and $x.labels.conn == "\(.laddr):\(.lport)->\(.raddr):\(.rport)"
+		and (($x.value | tonumber) - .latency_us / 1e6 | fabs) < 1e-9
+		and ($now - $x.timestamp | fabs) < 600) | not)]' >"$T_DIR/exemplars_bad.json"
+check_eq "exemplars that are no recorded client handshake (cookie, 4-tuple, latency, time)" 0 \
+	"$(jq length "$T_DIR/exemplars_bad.json")" || log "$(head -c 600 "$T_DIR/exemplars_bad.json")"
 
 # The shipped rules on real series: loaded, evaluated without error, every recording rule
 # recorded, nothing pending or firing (loopback, no loss, no failures, nothing old).

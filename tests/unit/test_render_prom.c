@@ -24,6 +24,7 @@ struct prom_opts {
 	enum prom_format format;
 	const struct port_stats *ports;
 	const char *version;
+	int64_t wall_offset_ns;
 };
 
 static char *render(const struct summary *s, const struct session_info *ri,
@@ -31,6 +32,7 @@ static char *render(const struct summary *s, const struct session_info *ri,
 {
 	struct metric_src src = {
 		.sum = s, .ri = ri, .ports = o ? o->ports : NULL, .version = o ? o->version : NULL,
+		.wall_offset_ns = o ? o->wall_offset_ns : 0,
 	};
 	char *buf = NULL;
 	size_t len = 0;
@@ -465,6 +467,110 @@ static void test_fixture(void **state)
 	free(s);
 }
 
+/* Exemplars (OpenMetrics only): each bucket's is the last connection that fell in it, its
+ * value within the bucket, with the record's cookie and 4-tuple, and its wall-clock time. */
+static void test_exemplars(void **state)
+{
+	const char *series = "synfin_handshake_duration_seconds_bucket{side=\"client\",le=\"";
+	struct prom_opts om = { .format = PROM_OPENMETRICS, .wall_offset_ns = 1700000000000000000LL };
+	struct synfin_event ev[64], e6 = { 0 };
+	struct summary *s = new_summary();
+	double prev_le = 0, le, v, t;
+	unsigned int n = 0, found = 0, i;
+	FILE *f = fopen("tests/fixtures/loopback_mix.bin", "rb");
+	const char *p;
+	char *out, cookie[32], conn[128], want[160], l[64], r[64];
+
+	(void)state;
+	assert_non_null(f);
+	while (n < 64 && fread(&ev[n], sizeof(ev[0]), 1, f) == 1)
+		assert_int_equal(summary_add(s, &ev[n++]), 0);
+	fclose(f);
+	out = render(s, NULL, NULL);
+	assert_null(strstr(out, " # {")); /* the text format has none */
+	free(out);
+	out = render(s, NULL, &om);
+	for (p = strstr(out, series); p; p = strstr(p + 1, series)) {
+		const char *x, *eol = strchr(p, '\n');
+
+		le = strncmp(p + strlen(series), "+Inf", 4) ? strtod(p + strlen(series), NULL) : INFINITY;
+		x = strstr(p, " # {");
+		if (!x || x > eol) {
+			prev_le = le;
+			continue;
+		}
+		assert_int_equal(sscanf(x, " # {cookie=\"%31[0-9]\",conn=\"%127[^\"]\"} %lf %lf", cookie,
+					conn, &v, &t), 4);
+		assert_true(v > prev_le && v <= le);
+		assert_true(fabs(t - 1.7e9) < 1e6); /* the records' monotonic times, made wall-clock */
+		/* the last client handshake of that value's bucket in the recording */
+		for (i = n; i-- > 0;) {
+			double lat = (double)ev[i].hs.latency_us / 1e6;
+
+			if (ev[i].type == SYNFIN_EV_HANDSHAKE && ev[i].side == SYNFIN_SIDE_CLIENT &&
+			    handshake_kind(&ev[i]) == HANDSHAKE_MEASURED && lat > prev_le && lat <= le)
+				break;
+		}
+		assert_true(i < n);
+		assert_true(fabs(v - (double)ev[i].hs.latency_us / 1e6) < 1e-9);
+		assert_int_equal(strtoull(cookie, NULL, 10), ev[i].cookie);
+		format_endpoint(l, sizeof(l), ev[i].id.family, ev[i].id.laddr, ev[i].id.lport);
+		format_endpoint(r, sizeof(r), ev[i].id.family, ev[i].id.raddr, ev[i].id.rport);
+		snprintf(want, sizeof(want), "%s->%s", l, r);
+		assert_string_equal(conn, want);
+		found++;
+		prev_le = le;
+	}
+	assert_true(found > 0);
+	free(out);
+
+	/* the longest label set: an IPv6 4-tuple of ffff groups and a 20-digit cookie fit the
+	 * 128 characters OpenMetrics allows; no cookie: no cookie label */
+	memset(s, 0, sizeof(*s));
+	e6.type = SYNFIN_EV_HANDSHAKE;
+	e6.side = SYNFIN_SIDE_SERVER;
+	e6.ts_ns = 5000000000ULL;
+	e6.cookie = UINT64_MAX;
+	e6.id.family = 6;
+	memset(e6.id.laddr, 0xff, 16);
+	memset(e6.id.raddr, 0xff, 16);
+	e6.id.lport = e6.id.rport = 65535;
+	e6.hs.latency_us = 300;
+	assert_int_equal(summary_add(s, &e6), 0);
+	e6.cookie = 0;
+	e6.hs.latency_us = 30;
+	assert_int_equal(summary_add(s, &e6), 0);
+	out = render(s, NULL, &om);
+	p = strstr(out, "synfin_handshake_duration_seconds_bucket{side=\"server\",le=\"0.0005\"} 2 # {");
+	assert_non_null(p);
+	assert_int_equal(sscanf(strstr(p, "# {"), "# {cookie=\"%31[0-9]\",conn=\"%127[^\"]\"}", cookie, conn), 2);
+	assert_string_equal(cookie, "18446744073709551615");
+	assert_string_equal(conn, "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535->"
+				  "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+	assert_true(strlen("cookie") + strlen(cookie) + strlen("conn") + strlen(conn) <= 128);
+	assert_non_null(strstr(out, "le=\"5e-05\"} 1 # {conn=\"[ffff:"));
+	free(out);
+
+	/* merged histograms (--by-port's "other") keep each bucket's later exemplar */
+	{
+		struct hist *a = calloc(2, sizeof(*a)), *b = a + 1;
+
+		assert_non_null(a);
+		e6.ts_ns = 2;
+		e6.cookie = 22;
+		hist_add_conn(b, 30, &e6);
+		e6.ts_ns = 1;
+		e6.cookie = 11;
+		hist_add_conn(a, 40, &e6);
+		hist_merge(a, b);
+		assert_int_equal(a->count, 2);
+		assert_int_equal(a->ex[2].cookie, 22);
+		assert_int_equal(a->ex[2].value_us, 30);
+		free(a);
+	}
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_by_port),
 		cmocka_unit_test(test_fixture),
+		cmocka_unit_test(test_exemplars),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
