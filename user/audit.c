@@ -59,6 +59,8 @@ const char *audit_na_text(unsigned int na)
 		return "--port filter: the kernel counts every port";
 	if (na & AUDIT_NA_PID)
 		return "--pid filter: the kernel counts every process";
+	if (na & AUDIT_NA_COOKIE)
+		return "--cookie filter: the kernel counts every socket";
 	if (na & AUDIT_NA_NO_TW)
 		return "--no-time-wait: synfin sees no timewait handovers";
 	if (na & AUDIT_NA_ABORTED)

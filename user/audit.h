@@ -79,6 +79,7 @@ int audit_parse(const char *text, size_t len, struct audit_kernel *k);
 #define AUDIT_NA_NO_NOW 0x40   /* the counters cannot be read now (namespace gone) */
 #define AUDIT_NA_ABORTED 0x80  /* aborted children of other namespaces (passive_opens) */
 #define AUDIT_NA_TW_AT_END 0x100 /* the kernel counts TcpExtTW at a TIME_WAIT's end (time_wait) */
+#define AUDIT_NA_COOKIE 0x200  /* --cookie: one socket */
 /* The first reason's text, for "no value: ..." */
 const char *audit_na_text(unsigned int na);
 

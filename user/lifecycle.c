@@ -49,6 +49,8 @@ bool lifecycle_wanted(const struct filter *f, const struct synfin_event *e)
 		return false;
 	if (f->port && e->id.lport != f->port && e->id.rport != f->port)
 		return false;
+	if (f->cookie && e->cookie != f->cookie)
+		return false;
 	return true;
 }
 

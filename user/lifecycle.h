@@ -14,6 +14,7 @@
 struct filter {
 	uint32_t pid;  /* 0 = any */
 	uint16_t port; /* local or remote; 0 = any */
+	uint64_t cookie; /* one socket, from its handshake to its TIME_WAIT's end; 0 = any */
 };
 
 struct summary {

@@ -223,6 +223,8 @@ static void audit_start(struct session *s, const struct session_config *c)
 		na |= AUDIT_NA_PORT;
 	if (c->filter.pid)
 		na |= AUDIT_NA_PID;
+	if (c->filter.cookie)
+		na |= AUDIT_NA_COOKIE;
 	if (c->load.cgroup || c->accept)
 		na |= AUDIT_NA_CGROUP;
 	if (!c->load.time_wait)

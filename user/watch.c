@@ -19,6 +19,7 @@
 enum {
 	OPT_CLOSE_WAIT_WARN = 256,
 	OPT_PID,
+	OPT_COOKIE,
 	OPT_RECORD,
 };
 
@@ -26,6 +27,7 @@ static const struct opt_def watch_opts[] = {
 	{ "json", no_argument, 'j', NULL, "one JSON object per line instead of a table" },
 	{ "port", required_argument, 'p', "N", "only connections with this local or remote port" },
 	{ "pid", required_argument, OPT_PID, "N", "only connections of this process (server side: the listener's owner)" },
+	{ "cookie", required_argument, OPT_COOKIE, "N", "only the socket with this cookie (a record's, or an exemplar's in /metrics), through its TIME_WAIT" },
 	{ "duration", required_argument, 'd', "SECONDS", "stop after this long" },
 	{ "close-wait-warn", required_argument, OPT_CLOSE_WAIT_WARN, "SECONDS", "warn when a socket sits in CLOSE_WAIT this long (default 30)" },
 	{ "record", required_argument, OPT_RECORD, "FILE", "also append every raw record to FILE (replayable fixtures)" },
@@ -74,6 +76,11 @@ static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errl
 		if (parse_u64(arg, 1, 4194304, &v))
 			goto bad;
 		w->cfg.filter.pid = (uint32_t)v;
+		return 0;
+	case OPT_COOKIE:
+		if (parse_u64(arg, 1, UINT64_MAX, &v))
+			goto bad;
+		w->cfg.filter.cookie = v;
 		return 0;
 	case 'd':
 		if (parse_seconds(arg, 365 * 24 * 3600.0, &w->duration_s))
@@ -163,6 +170,8 @@ int watch_main(int argc, char **argv)
 		return 1;
 	}
 	w.wall_offset_ns = session_wall_offset_ns();
+	if (w.cfg.filter.cookie && !s.loader.feat.socket_cookie)
+		fprintf(stderr, "synfin: --cookie: this kernel cannot give sockets a cookie from synfin's programs (synfin check: socket_cookie): only sockets that already had one can match\n");
 	if (w.duration_s > 0)
 		deadline = s.started_ns + (uint64_t)(w.duration_s * 1e9);
 	fprintf(stderr, "synfin: ready\n");

@@ -86,6 +86,31 @@ static void test_fixture_filters(void **state)
 	free(ev);
 }
 
+/* --cookie: one socket's records, its handshake and its close, and no other's. */
+static void test_fixture_cookie_filter(void **state)
+{
+	struct synfin_event *ev;
+	size_t i, n = load_fixture("tests/fixtures/loopback_mix.bin", &ev), kept = 0, first = n;
+	struct filter one = { 0 };
+
+	(void)state;
+	for (i = 0; i < n && first == n; i++)
+		if (ev[i].type == SYNFIN_EV_HANDSHAKE && ev[i].side == SYNFIN_SIDE_CLIENT && ev[i].cookie)
+			first = i;
+	assert_true(first < n);
+	one.cookie = ev[first].cookie;
+	for (i = 0; i < n; i++) {
+		if (!lifecycle_wanted(&one, &ev[i]))
+			continue;
+		kept++;
+		assert_int_equal(ev[i].id.lport, ev[first].id.lport);
+		assert_int_equal(ev[i].id.rport, ev[first].id.rport);
+		assert_true(ev[i].type == SYNFIN_EV_HANDSHAKE || ev[i].type == SYNFIN_EV_CLOSE);
+	}
+	assert_int_equal(kept, 2);
+	free(ev);
+}
+
 static struct synfin_event valid_handshake(void)
 {
 	struct synfin_event e;
@@ -262,6 +287,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixture_counts_match_kernel),
 		cmocka_unit_test(test_fixture_filters),
+		cmocka_unit_test(test_fixture_cookie_filter),
 		cmocka_unit_test(test_malformed_records_rejected),
 		cmocka_unit_test(test_time_wait_end_without_entry),
 		cmocka_unit_test(test_partial_close_has_no_lifetime),
