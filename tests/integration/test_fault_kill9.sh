@@ -78,9 +78,11 @@ kill9_face serve "$SYNFIN" serve --listen none --textfile "$T_DIR/k.prom" --netn
 RUN=$!
 track_pid "$RUN"
 STALE=$CGROOT/synfin-run-$RUN
-# run prints no "ready": CMD is started (into the cgroup) once the programs are attached
-for _ in $(seq 200); do
+# run prints no "ready": CMD is started (into the cgroup) once the programs are attached,
+# which took more than 10 s once in a TCG guest (6.1): wait up to 60 s
+for _ in $(seq 1200); do
 	[ -n "$(cat "$STALE/cgroup.procs" 2>/dev/null)" ] && break
+	kill -0 "$RUN" 2>/dev/null || die "run exited before CMD started: $(tail -n 3 "$T_DIR/run.err")"
 	sleep 0.05
 done
 sleep 0.7
