@@ -87,7 +87,8 @@ for _ in $(seq 1200); do
 done
 sleep 0.7
 bpf_objects "$RUN" >"$T_DIR/run.objs"
-check_true "run's cgroup exists while it runs" test -d "$STALE"
+check_true "run's cgroup exists while it runs" test -d "$STALE" ||
+	log "run: $(kill -0 "$RUN" 2>/dev/null && echo alive || echo exited); stderr: $(tail -n 3 "$T_DIR/run.err")"
 check_true "run holds BPF programs while it runs" test "$(grep -c '^prog ' "$T_DIR/run.objs")" -gt 0
 { kill -KILL "$RUN"; wait "$RUN"; } 2>/dev/null
 check_eq "run after kill -9 mid-traffic: its programs, links and maps left" 0 "$(objects_left "$T_DIR/run.objs")"

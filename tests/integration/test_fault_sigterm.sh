@@ -74,10 +74,15 @@ kill "$SCRAPERS" 2>/dev/null
 
 # --- during a storm
 lockdir=${SYNFIN_KERNEL_CACHE:-/var/cache/synfin-kernels}
+# The storm's bound: 1 s. In a kernel-matrix guest, whose two vCPUs TCG emulates on one host
+# thread, the storm and synfin's drain run many times slower (watch took 1.08 s on 6.12):
+# there it is 3 s, for the same defect (a stop that waits for the storm to end takes 4 s).
+STORM_STOP_MAX=1
 if [ -d "$lockdir" ] && findmnt -no OPTIONS -T "$lockdir" | tr , '\n' | grep -qx ro; then
 	# a kernel-matrix guest: the host's / is mounted read-only, and its matrix run, which
 	# started this guest, holds the lock already
-	log "storm without guest.lock: $lockdir is read-only here (a kernel-matrix guest)"
+	log "storm without guest.lock, stops within 3 s: $lockdir is read-only here (a kernel-matrix guest)"
+	STORM_STOP_MAX=3
 else
 	mkdir -p "$lockdir" && exec 9>"$lockdir/guest.lock" || die "cannot open $lockdir/guest.lock"
 	flock -w 120 9 || die "guest.lock held by someone else for 120 s (a kernel-matrix guest or a bench)"
@@ -91,7 +96,7 @@ storm_stop() {
 	track_pid "$spid"
 	sleep 1.5
 	stop_time "$pid"
-	check_range "$tag stops within 1 s of SIGTERM during the storm (s)" 0 1 "$STOP_T"
+	check_range "$tag stops within $STORM_STOP_MAX s of SIGTERM during the storm (s)" 0 "$STORM_STOP_MAX" "$STOP_T"
 	wait "$spid" 2>/dev/null
 	log "$tag: storm $(head -c 200 "$T_DIR/storm-$tag.json")"
 }
@@ -111,9 +116,17 @@ check_true "serve wrote its textfile at exit" test -s "$T_DIR/storm.prom"
 	>"$T_DIR/run.out" 2>"$T_DIR/run.err" &
 RUN=$!
 track_pid "$RUN"
+# CMD starts once run's programs are attached, which takes seconds in a TCG guest: the
+# storm begins when CMD is in run's cgroup
+CGROOT=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+for _ in $(seq 1200); do
+	[ -n "$(cat "$CGROOT/synfin-run-$RUN/cgroup.procs" 2>/dev/null)" ] && break
+	kill -0 "$RUN" 2>/dev/null || die "run exited before CMD started: $(tail -n 3 "$T_DIR/run.err")"
+	sleep 0.05
+done
 sleep 1.5
 stop_time "$RUN"
-check_range "run stops within 1 s of SIGTERM during the storm (s)" 0 1 "$STOP_T"
+check_range "run stops within $STORM_STOP_MAX s of SIGTERM during the storm (s)" 0 "$STORM_STOP_MAX" "$STOP_T"
 check_eq "run passes on CMD's death by SIGTERM" 143 "$STOP_RC"
 check_true "run printed its summary" grep -q "^synfin run: 'ip netns exec" "$T_DIR/run.err"
 exec 9>&-
