@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
-# watch --cookie follows one socket: a client connection held 3 s, whose cookie a first
+# watch --cookie follows one socket: a client connection held open, whose cookie a first
 # (unfiltered) watch reports in its handshake record; a second watch started with
 # --cookie of it while N other connections come and go beside it. The held connection
-# closes first (TIME_WAIT), and the namespace's deletion purges that TIME_WAIT. Checks:
+# closes first once that watch is ready (TIME_WAIT), and the namespace's deletion purges that TIME_WAIT. Checks:
 #   - the second watch has exactly that socket's close (local, FIN) and its TIME_WAIT's end
 #     (purged), both with the cookie and the client's port, and no other record;
 #   - its summary counts that one close and that one TIME_WAIT;
@@ -27,8 +27,18 @@ track_pid "$ALL"
 wait_for_line "$T_DIR/all.err" '^synfin: ready$' 20 "$ALL" || die "watch: $(tail -n 3 "$T_DIR/all.err")"
 
 server_start "$NS" srv --port $P --count $((N + 1))
-client_start "$NS" held --port $P --count 1 --hold-ms 3000 --verbose
-HELD=$CLIENT_PID
+# held until told: the second watch may take seconds to attach (a TCG guest)
+ip netns exec "$NS" python3 - "$P" "$T_DIR/close-now" >"$T_DIR/held.out" 2>&1 <<'EOF' &
+import os, socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print(s.getsockname()[1], flush=True)
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.05)
+s.close()
+print("closed", flush=True)
+EOF
+HELD=$!
+track_pid "$HELD"
 # its handshake record (watch writes once per drain: poll)
 cookie=
 for ((i = 0; i < 40 && ${#cookie} == 0; i++)); do
@@ -42,10 +52,10 @@ log "held connection: cookie $cookie"
 synfin_start --netns "/var/run/netns/$NS" --cookie "$cookie"
 client_run "$NS" others --port $P --count "$N" --parallel 2
 check_eq "other clients: all $N connections succeeded" 0 "$CLIENT_RC"
-client_wait "$HELD" held
-check_eq "held client exit status" 0 $?
+touch "$T_DIR/close-now"
+wait_for_line "$T_DIR/held.out" '^closed$' 10 "$HELD" || die "held client: $(cat "$T_DIR/held.out")"
 server_wait "$SERVER_PID" srv
-lport=$(client_ports "$T_DIR/held.out")
+lport=$(head -n 1 "$T_DIR/held.out")
 ip netns delete "$NS" # purges the held connection's TIME_WAIT (and the others')
 sleep 1                # cleanup_net runs from a workqueue
 synfin_stop
