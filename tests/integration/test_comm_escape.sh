@@ -14,6 +14,11 @@ t_setup
 require_cmd python3
 
 N=3
+# records carrying the name: each connection's client handshake and close, and its server
+# handshake and close where the kernel tells synfin the listener's owner (synfin check:
+# server_pid; not on 5.10: server pid/comm are null there)
+NAMED=$((4 * N))
+has_feature server_pid || { NAMED=$((2 * N)); log "server records carry no comm here (synfin check: server_pid)"; }
 EVIL_HEX=1b5b324a1b5b33316d4556494c      # \x1b[2J\x1b[31mEVIL
 BAD_HEX=626164fffe6e616d65              # bad\xff\xfename
 NS=$(netns_name comm)
@@ -41,9 +46,9 @@ check_eq "table: lines with an ESC byte" 0 "$(grep -c $'\x1b' "$T_DIR/table.out"
 check_eq "table: lines with any other control byte (tab and newline aside)" 0 \
 	"$(LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f]' "$T_DIR/table.out")"
 # client and server handshake and close: 4 lines per connection name the process
-check_eq "table: lines showing the escaped name \\x1b[2J\\x1b[31mEVIL" "$((4 * N))" \
+check_eq "table: lines showing the escaped name \\x1b[2J\\x1b[31mEVIL" "$NAMED" \
 	"$(grep -cF '\x1b[2J\x1b[31mEVIL' "$T_DIR/table.out")"
-check_eq "table: lines showing the invalid bytes escaped (bad\\xff\\xfename)" "$((4 * N))" \
+check_eq "table: lines showing the invalid bytes escaped (bad\\xff\\xfename)" "$NAMED" \
 	"$(grep -cF 'bad\xff\xfename' "$T_DIR/table.out")"
 check_eq "table: lines with bytes that are not UTF-8" 0 \
 	"$(python3 -c 'import sys
@@ -75,9 +80,9 @@ for c, n in sorted(comms.items()):
 PYEOF
 log "strict JSON check: $(tr '\n' ' ' <"$T_DIR/strict.out")"
 check_eq "JSON: lines json.loads rejects (strict UTF-8)" 0 "$(awk '$1 == "bad" { print $2 }' "$T_DIR/strict.out")"
-check_eq "JSON: handshake and close records with the ESC name, escaped as \\u001b" "$((4 * N))" \
+check_eq "JSON: handshake and close records with the ESC name, escaped as \\u001b" "$NAMED" \
 	"$(awk '$1 == "comm" && $2 == "\"\\u001b[2J\\u001b[31mEVIL\"" { print $3 }' "$T_DIR/strict.out")"
-check_eq "JSON: handshake and close records with bad\\ufffd\\ufffdname" "$((4 * N))" \
+check_eq "JSON: handshake and close records with bad\\ufffd\\ufffdname" "$NAMED" \
 	"$(awk '$1 == "comm" && $2 == "\"bad\\ufffd\\ufffdname\"" { print $3 }' "$T_DIR/strict.out")"
 
 # --- a user's strings in messages: an option value, an argument, a path
@@ -89,7 +94,8 @@ check_eq "bad option value: the message, escaped" \
 	--netns "/var/run/netns/$NS" >/dev/null 2>"$T_DIR/path.err"
 check_eq "textfile in a missing directory: exit 1" 1 "$?"
 check_eq "textfile in a missing directory: the path, escaped" \
-	"synfin: cannot write $T_DIR/none/\x1b[31mx.prom: No such file or directory" "$(cat "$T_DIR/path.err")"
+	"synfin: cannot write $T_DIR/none/\x1b[31mx.prom: No such file or directory" \
+	"$(grep -v '^synfin: note: ' "$T_DIR/path.err")" # 5.10 notes the capability it keeps
 "$SYNFIN" run --report /dev/null -- true $'\x1b[2J' >/dev/null 2>"$T_DIR/run.err"
 check_eq "run: the command line in its summary, escaped" 1 \
 	"$(grep -cF "synfin run: 'true \x1b[2J' exited with 0" "$T_DIR/run.err")"
