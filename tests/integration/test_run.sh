@@ -156,14 +156,17 @@ check_eq "a baseline that is not a report: exit 2" 2 "$RC"
 check_true "... before CMD starts" test ! -e "$T_DIR/marker"
 
 # --- SIGTERM is forwarded, the summary still printed
-"$SYNFIN" run -- sh -c 'trap "exit 42" TERM; sleep 30 & wait' >"$T_DIR/term.out" 2>"$T_DIR/term.err" &
+# CMD says when its trap is set (a cgroup's files have no size: testing cgroup.procs with -s
+# waited 5 s every time); the attach takes seconds in a TCG guest
+"$SYNFIN" run -- sh -c "trap 'exit 42' TERM; touch '$T_DIR/term.ready'; sleep 30 & wait" \
+	>"$T_DIR/term.out" 2>"$T_DIR/term.err" &
 SPID=$!
 track_pid $SPID
-for _ in $(seq 100); do
-	[ -s "$CG/synfin-run-$SPID/cgroup.procs" ] && break
+for _ in $(seq 1200); do
+	[ -e "$T_DIR/term.ready" ] && break
+	kill -0 $SPID 2>/dev/null || die "run exited before CMD set its trap: $(tail -n 5 "$T_DIR/term.err")"
 	sleep 0.05
 done
-sleep 0.2
 kill -TERM $SPID
 wait_pid $SPID 20
 RC=$?
