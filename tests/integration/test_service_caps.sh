@@ -22,7 +22,10 @@ keep=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT" | tr 'A-Z ' 'a-z\n')
 [ -n "$keep" ] || die "no CapabilityBoundingSet in $UNIT"
 drop=$(capsh --print | sed -n 's/^Bounding set =//p' | tr ',' '\n' | grep -vxF "$keep" | paste -sd,)
 log "the unit keeps: $(echo $keep); dropping: $drop"
-drop_syslog=(capsh --drop="$drop" -- -c 'exec "$@"' -)
+# as the unit runs it: its capabilities and its LimitMEMLOCK=infinity (before 5.11 BPF
+# memory counts against RLIMIT_MEMLOCK, and without CAP_SYS_RESOURCE synfin cannot raise it)
+memlock_wrap
+drop_syslog=("${MEMLOCK_WRAP[@]}" capsh --drop="$drop" -- -c 'exec "$@"' -)
 
 # The scenario needs kallsyms to hide addresses from a process without CAP_SYSLOG:
 # kptr_restrict >= 1 does that (0 with a permissive perf_event_paranoid shows them).
