@@ -24,7 +24,7 @@ rm -rf "$DIR"
 sleep 1.2
 check_eq "directory removed: one line on stderr" \
 	"synfin: cannot write $DIR/synfin.prom: No such file or directory; the previous file is kept, retrying every 0.2 s" \
-	"$(grep -v -e '^synfin: serving ' -e '^synfin: writing ' -e '^synfin: ready$' "$T_DIR/gone.err")"
+	"$(grep -v -e '^synfin: serving ' -e '^synfin: writing ' -e '^synfin: ready$' -e '^synfin: note: ' "$T_DIR/gone.err")"
 check_eq "directory removed: /metrics still served" 200 "$(http_code GET "http://127.0.0.1:$PORT/metrics")"
 mkdir "$DIR"
 sleep 0.8
@@ -52,7 +52,7 @@ ino=$(stat -c %i "$MNT/synfin.prom")
 sleep 1
 check_eq "disk full: one line on stderr" \
 	"synfin: cannot write $MNT/synfin.prom: No space left on device; the previous file is kept, retrying every 0.2 s" \
-	"$(grep -v -e '^synfin: serving ' -e '^synfin: writing ' -e '^synfin: ready$' "$T_DIR/full.err")"
+	"$(grep -v -e '^synfin: serving ' -e '^synfin: writing ' -e '^synfin: ready$' -e '^synfin: note: ' "$T_DIR/full.err")"
 check_true "disk full: the previous file is intact" cmp -s "$MNT/synfin.prom" "$T_DIR/before.prom"
 check_eq "disk full: the previous file was not replaced (inode)" "$ino" "$(stat -c %i "$MNT/synfin.prom")"
 check_eq "disk full: the previous file is valid (promtool)" "" "$(promtool check metrics <"$MNT/synfin.prom" 2>&1)"
