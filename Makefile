@@ -78,6 +78,11 @@ $(OUTPUT)/storm: tests/bench/storm.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -pthread $< -o $@
 
+# profile.sh -l: JIT addresses of loaded programs' source lines (tests/bench/prog_lines.c).
+$(OUTPUT)/prog_lines: tests/bench/prog_lines.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIBS) -o $@
+
 # make bench's floor: empty programs on synfin's attachments (tests/bench/floor.bpf.c).
 $(OUTPUT)/bpf/floor.bpf.o: tests/bench/floor.bpf.c vmlinux.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
