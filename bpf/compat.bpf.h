@@ -27,6 +27,12 @@ const volatile __u8 cfg_socket_cookie = 1;
  * 6.2. Without it, the objects behind a timer are copied with bpf_probe_read_kernel(). */
 const volatile __u8 cfg_rdonly_cast = 1;
 
+/* BPF_CMPXCHG on map values: 5ffa25502b5a ("bpf: Add instructions for atomic_[cmp]xchg"),
+ * and atomic AND/OR: 981f94c3e921 ("bpf: Add bitwise atomic instructions"), both 5.12. They
+ * claim and mark a slot of `conn_slots` (bpf/maps.bpf.h); without them the per-socket state
+ * starts in the hash, as before the slots. */
+const volatile __u8 cfg_cmpxchg = 1;
+
 /* bpf_preempt_disable()/bpf_preempt_enable(): fc7566ad0a82 ("bpf: Introduce
  * bpf_preempt_[disable,enable] kfuncs"), 6.10. Needed since a46023d5616e ("tracing: Guard
  * __DECLARE_TRACE() use of __DO_TRACE_CALL() with SRCU-fast") runs tracepoint probes with

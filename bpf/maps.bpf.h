@@ -52,14 +52,39 @@ struct {
 	__type(value, __s64);
 } gauges SEC(".maps");
 
-/* Where the state lives: first in a preallocated hash keyed by the socket's address, deleted
- * at CLOSE or when the kernel destroys the socket. An insert there pops a free element;
- * creating SK_STORAGE allocates and memcg-charges two objects (the socket's storage and the
- * element) and frees them by RCU with the socket, which cost ~1.5 us per socket, twice per
- * connection, in make bench's storm (set_state's client connect() 2,232 ns against 1,239,
- * the server's ESTABLISHED 2,869 against 1,913). Sockets beyond the hash's capacity
- * overflow into SK_STORAGE, which has no limit, where the kernel lets tracing programs use
- * it (cfg_sk_storage: 8e4597c627fb, 5.11); elsewhere they are counted as untracked. */
+/* Where the state lives (include/synfin/maps.h has the tiers). Each transition looks it up
+ * twice (the program and its catcher) and each socket creates and deletes it once: a hash
+ * did that with a bucket lock and a free list, ~1.2 us per connection in make bench's storm
+ * against the inline array lookup of a slot (2026-12-04, serve, bpf_stats: synfin_set_state
+ * 425/325 ns against 550/428, its catcher 80 against 105). SK_STORAGE is the last tier:
+ * creating it allocates and memcg-charges two objects and frees them by RCU with the socket,
+ * ~1.5 us per socket, twice per connection (docs/kernel-notes.md, "Cost per event"); it has
+ * no limit, where the kernel lets tracing programs use it (cfg_sk_storage: 8e4597c627fb,
+ * 5.11); elsewhere sockets beyond the first two tiers are counted as untracked. */
+
+/* Slots, in sets of SYNFIN_CONN_WAYS; the loader sizes it (SYNFIN_CONN_SLOTS, or 1 where
+ * cfg_cmpxchg is off). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYNFIN_CONN_SLOTS);
+	__type(key, __u32);
+	__type(value, struct conn_slot);
+} conn_slots SEC(".maps");
+
+/* One bit per slot whose socket is in CLOSE_WAIT, which user space maps and reads once a
+ * second (8 KB), then looks up only those slots: scanning 10 MB of slots in place instead
+ * made them all resident in synfin's RSS. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, SYNFIN_CONN_SLOTS / 64);
+	__type(key, __u32);
+	__type(value, __u64);
+} close_wait_slots SEC(".maps");
+
+/* 64 - log2(number of sets): a set is the top bits of the address's multiplicative hash. */
+const volatile __u32 cfg_slot_set_shift = 64 - 15;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SYNFIN_CONNS_BY_SK_ENTRIES);
@@ -77,6 +102,11 @@ struct {
 /* Set once a socket's state first overflowed into `conns`: until then a lookup that misses
  * the hash does not ask SK_STORAGE too. */
 __u32 cs_overflowed = 0;
+/* Entries now in conns_by_sk while it is the second tier: 0 = a lookup that misses the slots
+ * does not ask the hash. */
+__u64 cs_spilled = 0;
+/* Its address is where socket addresses are counted from (sk_owner()). */
+__u8 cs_anchor = 0;
 
 /* The process that called listen(). BPF_F_CLONE copies it into every accepted child in
  * sk_clone_lock(), so softirq-time server events name the server, not `current`. */
@@ -171,18 +201,96 @@ static __always_inline void count_event(__u32 what)
 		*n += 1;
 }
 
-/* Per-socket state (conns_by_sk, then conns). A hash entry is the socket's only while the
- * socket lives: one whose CLOSE and destruction were both missed stays behind, and a new
- * socket at the same address must not take it. Its cookie tells them apart where cookies are
- * generated (a new socket's is 0 until asked for; cfg_socket_cookie: c5dbb89fc2ac, 5.12). */
+/* The socket's address as a number: the verifier refuses arithmetic on a pointer but lets a
+ * privileged program subtract one from another (a scalar then), so this is its distance from a
+ * global of ours. Never 0, unique per socket. */
+static __always_inline __u64 sk_owner(const struct sock *sk)
+{
+	return (__u64)sk - (__u64)&cs_anchor;
+}
+
+/* The slot sk owns: in its set, the way whose owner it is (its index in *index), or NULL. */
+static __always_inline struct conn_slot *slot_find(__u64 owner, __u32 *index)
+{
+	__u32 first = (__u32)((owner * 0x9E3779B97F4A7C15ULL) >> cfg_slot_set_shift) *
+		      SYNFIN_CONN_WAYS;
+	struct conn_slot *s;
+
+#pragma unroll
+	for (int w = 0; w < SYNFIN_CONN_WAYS; w++) {
+		__u32 i = first + w;
+
+		s = bpf_map_lookup_elem(&conn_slots, &i);
+		if (s && s->owner == owner) {
+			*index = i;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* Marks (or clears) sk's slot as in CLOSE_WAIT, for user space (close_wait_slots). */
+static __always_inline void slot_mark_close_wait(const struct sock *sk, bool in)
+{
+	__u32 i, word;
+	__u64 *w;
+
+	if (!cfg_cmpxchg || !slot_find(sk_owner(sk), &i))
+		return;
+	word = i / 64;
+	w = bpf_map_lookup_elem(&close_wait_slots, &word);
+	if (!w)
+		return;
+	if (in)
+		__sync_fetch_and_or(w, 1ULL << (i % 64));
+	else
+		__sync_fetch_and_and(w, ~(1ULL << (i % 64)));
+}
+
+/* A free way of owner's set, claimed for it; NULL when the set is full. Two CPUs creating
+ * state for two sockets of one set at once each get a way of their own, or one overflows. */
+static __always_inline struct conn_slot *slot_claim(__u64 owner)
+{
+	__u32 first = (__u32)((owner * 0x9E3779B97F4A7C15ULL) >> cfg_slot_set_shift) *
+		      SYNFIN_CONN_WAYS;
+	struct conn_slot *s;
+
+#pragma unroll
+	for (int w = 0; w < SYNFIN_CONN_WAYS; w++) {
+		__u32 i = first + w;
+
+		s = bpf_map_lookup_elem(&conn_slots, &i);
+		if (s && !s->owner && !__sync_val_compare_and_swap(&s->owner, 0, owner))
+			return s;
+	}
+	return NULL;
+}
+
+/* State is the socket's only while the socket lives: one whose CLOSE and destruction were
+ * both missed stays behind, and a new socket at the same address must not take it. Its
+ * cookie tells them apart where cookies are generated (a new socket's is 0 until asked for;
+ * cfg_socket_cookie: c5dbb89fc2ac, 5.12). */
+static __always_inline struct conn_state *cs_current(struct conn_state *cs, const struct sock *sk)
+{
+	if (cs && cs->cookie && cs->cookie != sk->__sk_common.skc_cookie.counter)
+		return NULL; /* left by a socket gone unseen */
+	return cs;
+}
+
 static __always_inline struct conn_state *cs_lookup(const struct sock *sk)
 {
-	struct conn_state *cs;
+	struct conn_state *cs = NULL;
 	__u64 key = (__u64)sk;
 
-	cs = bpf_map_lookup_elem(&conns_by_sk, &key);
-	if (cs && cs->cookie && cs->cookie != sk->__sk_common.skc_cookie.counter)
-		cs = NULL; /* left by a socket gone unseen */
+	if (cfg_cmpxchg) {
+		__u32 i;
+		struct conn_slot *s = slot_find(sk_owner(sk), &i);
+
+		if (s && (cs = cs_current(&s->cs, sk)))
+			return cs;
+	}
+	if (!cfg_cmpxchg || cs_spilled)
+		cs = cs_current(bpf_map_lookup_elem(&conns_by_sk, &key), sk);
 	if (!cs && cfg_sk_storage && cs_overflowed)
 		cs = bpf_sk_storage_get(&conns, (void *)sk, 0, 0);
 	return cs;
@@ -195,13 +303,31 @@ static __always_inline struct conn_state *cs_create(const struct sock *sk)
 	struct conn_state *cs = NULL;
 	__u64 key = (__u64)sk;
 
-	if (!bpf_map_update_elem(&conns_by_sk, &key, &zero, BPF_ANY))
+	if (cfg_cmpxchg) {
+		__u64 owner = sk_owner(sk);
+		__u32 i;
+		struct conn_slot *s = slot_find(owner, &i); /* left by an earlier socket here */
+
+		if (!s)
+			s = slot_claim(owner);
+		if (s) {
+			__builtin_memset(&s->cs, 0, sizeof(s->cs)); /* home: SYNFIN_CS_IN_SLOT */
+			return &s->cs;
+		}
+	}
+	if (!bpf_map_update_elem(&conns_by_sk, &key, &zero, BPF_ANY)) {
 		cs = bpf_map_lookup_elem(&conns_by_sk, &key);
+		if (cs) {
+			cs->home = SYNFIN_CS_IN_HASH;
+			if (cfg_cmpxchg)
+				__sync_fetch_and_add(&cs_spilled, 1);
+		}
+	}
 	if (!cs && cfg_sk_storage) {
 		cs = bpf_sk_storage_get(&conns, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 		if (cs) {
 			__builtin_memset(cs, 0, sizeof(*cs));
-			cs->in_storage = 1;
+			cs->home = SYNFIN_CS_IN_STORAGE;
 			if (!cs_overflowed)
 				cs_overflowed = 1;
 		}
@@ -216,10 +342,18 @@ static __always_inline void cs_forget(const struct sock *sk, const struct conn_s
 {
 	__u64 key = (__u64)sk;
 
-	if (cfg_sk_storage && cs->in_storage)
+	if (cfg_sk_storage && cs->home == SYNFIN_CS_IN_STORAGE) {
 		bpf_sk_storage_delete(&conns, (void *)sk);
-	else
-		bpf_map_delete_elem(&conns_by_sk, &key);
+	} else if (cs->home == SYNFIN_CS_IN_HASH) {
+		if (!bpf_map_delete_elem(&conns_by_sk, &key) && cfg_cmpxchg)
+			__sync_fetch_and_add(&cs_spilled, -1);
+	} else if (cfg_cmpxchg) {
+		__u32 i;
+		struct conn_slot *s = slot_find(sk_owner(sk), &i);
+
+		if (s)
+			s->owner = 0;
+	}
 }
 
 static __always_inline void gauge_add(__u32 state, __s64 delta)

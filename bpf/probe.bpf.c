@@ -42,6 +42,17 @@ int BPF_PROG(probe_socket_cookie, const struct sock *sk)
 	return 0;
 }
 
+/* BPF_CMPXCHG and the bitwise atomics on a map value (a global: .bss is an array map), as
+ * bpf/maps.bpf.h claims a slot and marks it; both came in 5.12. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(probe_cmpxchg, const struct sock *sk)
+{
+	probe_sink = __sync_val_compare_and_swap(&probe_sink, 0, (__u64)sk->sk_protocol);
+	__sync_fetch_and_or(&probe_sink, 1);
+	__sync_fetch_and_and(&probe_sink, ~1ULL);
+	return 0;
+}
+
 SEC("tp_btf/timer_start")
 int BPF_PROG(probe_rdonly_cast, struct timer_list *t)
 {

@@ -61,7 +61,8 @@ struct {
 } tw_marks SEC(".maps");
 
 /* Sockets now in CLOSE_WAIT whose state overflowed into SK_STORAGE, for the oldest age and the
- * forgotten-close() warning; user space finds the others in conns_by_sk (their cur_state).
+ * forgotten-close() warning; user space finds the others in the slots and conns_by_sk (their
+ * cur_state).
  * Keyed by the socket's address (unique while it lives; the cookie may be 0 where tracing
  * programs cannot generate one). The value is a STATE record whose ts_ns is the CLOSE_WAIT
  * entry time. 16384 open CLOSE_WAITs beyond 65,536 tracked sockets is a leak already;
@@ -120,8 +121,10 @@ static __always_inline void close_wait_enter(const struct sock *sk, struct conn_
 	__u64 key = (__u64)sk;
 
 	fill_id(&cs->id, &sk->__sk_common, sk_sport_be(sk), skc_netns(&sk->__sk_common));
-	if (!cs->in_storage)
-		return; /* user space reads it from conns_by_sk */
+	if (cs->home == SYNFIN_CS_IN_SLOT)
+		slot_mark_close_wait(sk, true);
+	if (cs->home != SYNFIN_CS_IN_STORAGE)
+		return; /* user space reads it from the slots or conns_by_sk */
 	ev.type = SYNFIN_EV_STATE;
 	ev.ts_ns = now;
 	ev_from_conn(&ev, cs);
@@ -136,7 +139,9 @@ static __always_inline void close_wait_leave(const struct sock *sk, const struct
 {
 	__u64 key = (__u64)sk;
 
-	if (cs->in_storage)
+	if (cs->home == SYNFIN_CS_IN_SLOT)
+		slot_mark_close_wait(sk, false);
+	else if (cs->home == SYNFIN_CS_IN_STORAGE)
 		bpf_map_delete_elem(&close_waits, &key);
 }
 

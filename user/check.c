@@ -259,6 +259,11 @@ static void check_features(struct report *r, const struct features *f, bool load
 		snprintf(it->detail, sizeof(it->detail),
 			 "no bpf_preempt_disable kfunc: fine where tracepoints disable preemption");
 
+	it = add(r, "cmpxchg", yes_no(f->cmpxchg), "per-socket state in slots (inline lookups)");
+	if (!f->cmpxchg)
+		snprintf(it->detail, sizeof(it->detail),
+			 "no BPF_CMPXCHG: per-socket state in a hash, ~1 us more per connection");
+
 	it = add(r, "recursion_misses", yes_no(f->recursion_misses),
 		 "skipped program runs counted as lost");
 	if (!f->recursion_misses)

@@ -143,8 +143,8 @@ static void from_kallsyms(struct features *f)
 	}
 }
 
-/* SYNFIN_DISABLE_FEATURES=sk_storage,socket_cookie,rdonly_cast,preempt_kfuncs,ns_counters,
- * calibration: the fallbacks older kernels take, run on this one; a tracepoint's name
+/* SYNFIN_DISABLE_FEATURES=sk_storage,socket_cookie,rdonly_cast,preempt_kfuncs,cmpxchg,
+ * ns_counters,calibration: the fallbacks older kernels take, run on this one; a tracepoint's name
  * (timer_start, tcp_retransmit_synack) makes it count as absent from the kernel's BTF. For
  * tests (every variant meets the verifier and the integration tests on the newest kernel
  * too), never needed in production. */
@@ -272,6 +272,7 @@ int features_probe(struct features *f, char *err, size_t errlen)
 	f->socket_cookie = !disabled("socket_cookie") && probe_loads("probe_socket_cookie");
 	f->rdonly_cast = !disabled("rdonly_cast") && probe_loads("probe_rdonly_cast");
 	f->preempt_kfuncs = !disabled("preempt_kfuncs") && probe_loads("probe_preempt_kfuncs");
+	f->cmpxchg = !disabled("cmpxchg") && probe_loads("probe_cmpxchg");
 	if (disabled("ns_counters"))
 		snprintf(f->ns_counters.why, sizeof(f->ns_counters.why), "disabled");
 	else

@@ -13,6 +13,7 @@ struct features {
 	bool socket_cookie;    /* bpf_get_socket_cookie() in tracing programs */
 	bool rdonly_cast;      /* the bpf_rdonly_cast() kfunc */
 	bool preempt_kfuncs;   /* bpf_preempt_disable()/bpf_preempt_enable() */
+	bool cmpxchg;          /* BPF_CMPXCHG on map values: per-socket state in slots */
 	bool recursion_misses; /* bpf_prog_info reports programs the kernel skipped */
 	uint64_t tw_timer_fn;    /* tw_timer_handler's address, 0 = unknown */
 	uint64_t reqsk_timer_fn; /* reqsk_timer_handler's address, 0 = unknown */

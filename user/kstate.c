@@ -149,13 +149,27 @@ static void visit_record(struct cw_visit *v, __u64 key, const void *val)
 	v->n++;
 }
 
-int kstate_close_waits(int conns_fd, int close_waits_fd, kstate_close_wait_fn fn, void *ctx)
+int kstate_close_waits(const uint64_t *cw_bits, uint32_t cw_words, int slots_fd, int conns_fd,
+		       int close_waits_fd, kstate_close_wait_fn fn, void *ctx)
 {
 	static struct conn_state conns[KSTATE_BATCH];
 	static struct synfin_event records[KSTATE_BATCH];
 	struct cw_visit v = { .fn = fn, .ctx = ctx };
+	struct conn_slot slot;
+	uint32_t w, i;
+	uint64_t bits;
 	int ret;
 
+	/* A bit can outlive its socket (both its leave and its destruction missed): the slot
+	 * then has no owner or another state, and is skipped. */
+	for (w = 0; w < cw_words; w++) {
+		for (bits = cw_bits[w]; bits; bits &= bits - 1) {
+			i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			if (bpf_map_lookup_elem(slots_fd, &i, &slot) || !slot.owner)
+				continue;
+			visit_conn(&v, slot.owner, &slot.cs);
+		}
+	}
 	ret = scan_by_sk(conns_fd, conns, sizeof(conns[0]), visit_conn, &v);
 	if (!ret)
 		ret = scan_by_sk(close_waits_fd, records, sizeof(records[0]), visit_record, &v);

@@ -22,11 +22,13 @@ typedef void (*kstate_event_fn)(void *ctx, const struct synfin_event *e);
 int kstate_sweep_timewaits(int timewaits_fd, int pending_fd, uint64_t now_ns, uint64_t grace_ns,
 			   kstate_event_fn fn, void *ctx);
 
-/* Visits every socket now in CLOSE_WAIT: its map key (the socket's address) and a STATE
- * record with ts_ns = entry time. Those whose state lives in conns_by_sk (struct conn_state,
- * cur_state) and those in the close_waits map (the overflow into SK_STORAGE keeps its
- * CLOSE_WAITs there). Returns how many, or -errno. */
+/* Visits every socket now in CLOSE_WAIT: a key unique to the socket while it lives (its
+ * address, or its slot's owner) and a STATE record with ts_ns = entry time. Those whose state
+ * lives in a slot of slots_fd whose bit is set in cw_bits (cw_words words, mapped), or in
+ * conns_by_sk (struct conn_state, cur_state), and those in the close_waits map (the overflow
+ * into SK_STORAGE keeps its CLOSE_WAITs there). Returns how many, or -errno. */
 typedef void (*kstate_close_wait_fn)(void *ctx, __u64 key, const struct synfin_event *e);
-int kstate_close_waits(int conns_fd, int close_waits_fd, kstate_close_wait_fn fn, void *ctx);
+int kstate_close_waits(const uint64_t *cw_bits, uint32_t cw_words, int slots_fd, int conns_fd,
+		       int close_waits_fd, kstate_close_wait_fn fn, void *ctx);
 
 #endif

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -87,12 +88,15 @@ static int apply_features(struct synfin_bpf *skel, const struct features *f, boo
 	return ret;
 }
 
-/* SYNFIN_CONNS_CAPACITY=N shrinks conns_by_sk (bpf/maps.bpf.h) so that a test makes sockets
- * overflow into SK_STORAGE with a few dozen connections rather than 65,536
- * (tests/integration/test_conn_state_overflow.sh). A test hook, not a tuning knob. */
-static bool conns_capacity_ok(char *err, size_t errlen)
+/* SYNFIN_CONN_SLOTS=N (a power of two, SYNFIN_CONN_WAYS or more) and SYNFIN_CONNS_CAPACITY=N
+ * shrink the slots and conns_by_sk (bpf/maps.bpf.h) so that a test makes sockets overflow
+ * from tier to tier with a few dozen connections rather than tens of thousands
+ * (tests/integration/test_conn_state_overflow.sh). Test hooks, not tuning knobs: *out keeps
+ * its default when the variable is unset. */
+static bool test_size(const char *var, unsigned long min, unsigned long max, bool pow2,
+		      __u32 *out, char *err, size_t errlen)
 {
-	const char *v = getenv("SYNFIN_CONNS_CAPACITY");
+	const char *v = getenv(var);
 	unsigned long n;
 	char *end;
 
@@ -100,12 +104,64 @@ static bool conns_capacity_ok(char *err, size_t errlen)
 		return true;
 	errno = 0;
 	n = strtoul(v, &end, 10);
-	if (errno || end == v || *end || n < 1 || n > SYNFIN_CONNS_BY_SK_ENTRIES) {
-		snprintf(err, errlen, "SYNFIN_CONNS_CAPACITY must be an integer from 1 to %d, not '%s'",
-			 SYNFIN_CONNS_BY_SK_ENTRIES, v);
+	if (errno || end == v || *end || n < min || n > max || (pow2 && (n & (n - 1)))) {
+		snprintf(err, errlen, "%s must be an integer%s from %lu to %lu, not '%s'", var,
+			 pow2 ? " power of two" : "", min, max, v);
 		return false;
 	}
+	*out = (__u32)n;
 	return true;
+}
+
+/* Sizes the tiers of per-socket state (include/synfin/maps.h): slots where the kernel can
+ * claim one (cfg_cmpxchg), else none (one unused slot) and the whole hash. */
+static int size_conn_state(struct synfin_bpf *skel, const struct features *f, char *err,
+			   size_t errlen)
+{
+	__u32 slots = f->cmpxchg ? SYNFIN_CONN_SLOTS : 1;
+	__u32 hash = f->cmpxchg ? SYNFIN_CONNS_SPILL_ENTRIES : SYNFIN_CONNS_BY_SK_ENTRIES;
+	__u32 sets, shift = 64;
+	int ret;
+
+	if (!test_size("SYNFIN_CONN_SLOTS", SYNFIN_CONN_WAYS, SYNFIN_CONN_SLOTS, true, &slots, err,
+		       errlen) ||
+	    !test_size("SYNFIN_CONNS_CAPACITY", 1, SYNFIN_CONNS_BY_SK_ENTRIES, false, &hash, err,
+		       errlen))
+		return -EINVAL;
+	if (!f->cmpxchg)
+		slots = 1;
+	for (sets = slots / SYNFIN_CONN_WAYS; sets > 1; sets >>= 1)
+		shift--;
+	skel->rodata->cfg_cmpxchg = f->cmpxchg;
+	skel->rodata->cfg_slot_set_shift = shift;
+	ret = bpf_map__set_max_entries(skel->maps.conn_slots, slots);
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.close_wait_slots, (slots + 63) / 64);
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.conns_by_sk, hash);
+	if (ret)
+		snprintf(err, errlen, "sizing the per-socket state failed: %s", strerror(-ret));
+	return ret;
+}
+
+/* The slots' CLOSE_WAIT bits, mapped read-only (kstate_close_waits()). */
+static int map_close_wait_slots(struct loader *l, char *err, size_t errlen)
+{
+	const struct bpf_map *m = l->skel->maps.close_wait_slots;
+	size_t len = (size_t)bpf_map__max_entries(m) * sizeof(__u64);
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	len = (len + (size_t)page - 1) & ~((size_t)page - 1);
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "mapping the CLOSE_WAIT slot bits failed: %s", strerror(errno));
+		return -errno;
+	}
+	l->cw_bits = p;
+	l->cw_words = bpf_map__max_entries(m);
+	l->cw_bits_len = len;
+	return 0;
 }
 
 int loader_load(struct loader *l, const struct loader_config *c, char *err, size_t errlen)
@@ -138,16 +194,14 @@ int loader_load(struct loader *l, const struct loader_config *c, char *err, size
 	skel->rodata->cfg_family = c->family;
 	skel->rodata->cfg_comm = !c->no_comm;
 	skel->rodata->cfg_wakeup_bytes = c->wakeup_bytes;
-	if (!conns_capacity_ok(err, errlen)) {
+	ret = size_conn_state(skel, &l->feat, err, errlen);
+	if (ret) {
 		synfin_bpf__destroy(skel);
-		return -EINVAL;
+		return ret;
 	}
 	ret = bpf_map__set_max_entries(skel->maps.events, (__u32)c->ring_bytes);
 	if (!ret)
 		ret = apply_features(skel, &l->feat, c->time_wait);
-	if (!ret && getenv("SYNFIN_CONNS_CAPACITY"))
-		ret = bpf_map__set_max_entries(skel->maps.conns_by_sk,
-					       (__u32)strtoul(getenv("SYNFIN_CONNS_CAPACITY"), NULL, 10));
 	bpf_log_reset();
 	if (!ret)
 		ret = synfin_bpf__load(skel);
@@ -157,7 +211,12 @@ int loader_load(struct loader *l, const struct loader_config *c, char *err, size
 		return ret;
 	}
 	l->skel = skel;
-	return 0;
+	ret = map_close_wait_slots(l, err, errlen);
+	if (ret) {
+		synfin_bpf__destroy(skel);
+		l->skel = NULL;
+	}
+	return ret;
 }
 
 static int attach_one(struct loader *l, struct bpf_program *p, char *err, size_t errlen)
@@ -217,6 +276,10 @@ void loader_destroy(struct loader *l)
 		return;
 	while (l->nlinks > 0)
 		bpf_link__destroy(l->links[--l->nlinks]);
+	if (l->cw_bits)
+		munmap((void *)l->cw_bits, l->cw_bits_len);
+	l->cw_bits = NULL;
+	l->cw_words = 0;
 	synfin_bpf__destroy(l->skel); /* NULL-safe */
 	l->seed_link = NULL;
 	l->skel = NULL;
@@ -391,6 +454,11 @@ int loader_close_waits_fd(const struct loader *l)
 int loader_conns_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.conns_by_sk);
+}
+
+int loader_conn_slots_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.conn_slots);
 }
 
 static uint64_t prog_recursion_misses(const struct bpf_program *p)

@@ -34,6 +34,10 @@ struct loader {
 	struct bpf_link *links[LOADER_MAX_LINKS];
 	struct bpf_link *seed_link; /* iter/tcp, also in links[] */
 	int nlinks;
+	/* close_wait_slots, mapped read-only: one bit per slot of conn_slots */
+	const uint64_t *cw_bits;
+	uint32_t cw_words;
+	size_t cw_bits_len;
 };
 
 /* Each returns 0 or -errno and fills err with "what failed: why; what to do". */
@@ -61,6 +65,7 @@ int loader_timewaits_fd(const struct loader *l);
 int loader_tw_pending_fd(const struct loader *l);
 int loader_close_waits_fd(const struct loader *l);
 int loader_conns_fd(const struct loader *l); /* conns_by_sk: struct conn_state */
+int loader_conn_slots_fd(const struct loader *l); /* conn_slots: struct conn_slot */
 
 /* Events the kernel skipped because the program was already running on that CPU
  * (bpf_prog_info.recursion_misses), less those the catchers handled (bpf/catch.bpf.h):

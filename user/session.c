@@ -122,8 +122,9 @@ static void scan_close_waits(struct session *s, uint64_t now)
 {
 	struct cw_scan c = { .s = s, .now_ns = now };
 
-	if (kstate_close_waits(loader_conns_fd(&s->loader), loader_close_waits_fd(&s->loader),
-			       on_close_wait, &c) < 0) {
+	if (kstate_close_waits(s->loader.cw_bits, s->loader.cw_words,
+			       loader_conn_slots_fd(&s->loader), loader_conns_fd(&s->loader),
+			       loader_close_waits_fd(&s->loader), on_close_wait, &c) < 0) {
 		free(c.next.keys); /* keep what was warned: a failed scan proves nothing */
 		return;
 	}

@@ -13,10 +13,26 @@
  * 12 states; 16 leaves room for new ones without an ABI change). */
 #define SYNFIN_GAUGE_SLOTS 16
 
-/* Capacity of `conns_by_sk`, the per-socket state (bpf/maps.bpf.h): connections between SYN
- * and CLOSE at once (~10 MB preallocated); beyond that, new ones go to SK_STORAGE where
- * tracing programs may use it, and are counted as untracked where not. */
+/* Where the per-socket state lives (bpf/maps.bpf.h), first tier first:
+ *  - `conn_slots`, an array of SYNFIN_CONN_SLOTS slots in sets of SYNFIN_CONN_WAYS, a socket's
+ *    set chosen by hashing its address: looked up inline, claimed with one compare-and-swap,
+ *    where the kernel has it (cfg_cmpxchg); ~10 MB;
+ *  - `conns_by_sk`, a preallocated hash keyed by the address: SYNFIN_CONNS_BY_SK_ENTRIES where
+ *    it is the first tier, SYNFIN_CONNS_SPILL_ENTRIES behind the slots (the sockets whose set
+ *    was full);
+ *  - SK_STORAGE where tracing programs may use it; sockets beyond all three are counted as
+ *    untracked. */
+#define SYNFIN_CONN_SLOTS 65536
+#define SYNFIN_CONN_WAYS 2
 #define SYNFIN_CONNS_BY_SK_ENTRIES 65536
+#define SYNFIN_CONNS_SPILL_ENTRIES 16384
+
+/* conn_state.home: which tier holds it. */
+enum synfin_cs_home {
+	SYNFIN_CS_IN_SLOT = 0,
+	SYNFIN_CS_IN_HASH = 1,
+	SYNFIN_CS_IN_STORAGE = 2,
+};
 
 /* The hot hooks, whose recursion misses (the kernel skipped the program because it was
  * already running on that CPU: a softirq transition arriving during a task-context one) are
@@ -31,10 +47,10 @@ enum synfin_hook {
 	SYNFIN_HOOK_MAX,
 };
 
-/* Value of `conns_by_sk` (and of the SK_STORAGE map `conns` past it): what synfin remembers
- * about one full socket from connect() or ESTABLISHED to CLOSE. User space reads the hash
- * once a second for the sockets now in CLOSE_WAIT (cur_state), rather than the BPF side
- * keeping a map of them: inserting and deleting there cost ~1.6 us per passive close. */
+/* What synfin remembers about one full socket from connect() or ESTABLISHED to CLOSE, in
+ * whichever tier holds it (above). User space reads the slots and the hash once a second for
+ * the sockets now in CLOSE_WAIT (cur_state), rather than the BPF side keeping a map of them:
+ * inserting and deleting there cost ~1.6 us per passive close. */
 struct conn_state {
 	__u64 start_ns;      /* client: CLOSE->SYN_SENT; server: SYN arrival (or child creation) */
 	struct conn_fsm fsm; /* teardown state machine; fsm.state_ns: when cur_state began */
@@ -44,12 +60,23 @@ struct conn_state {
 	__u8 side;
 	__u8 flags;      /* SYNFIN_F_* carried into every record of this socket */
 	__u8 cur_state;  /* the last transition applied: new state (bpf/catch.bpf.h) */
-	__u8 in_storage; /* 1: lives in `conns` (SK_STORAGE), the overflow of `conns_by_sk` */
+	__u8 home;       /* enum synfin_cs_home */
 	char comm[SYNFIN_COMM_LEN];
 	struct synfin_conn_id id; /* filled when the socket enters CLOSE_WAIT */
 };
 
 SYNFIN_ASSERT_SIZE(struct conn_state, 152);
+
+/* A value of `conn_slots`: owner is the socket's address as a number (0 = free), made by the
+ * BPF side as the distance from one of its own globals (bpf/maps.bpf.h: the verifier lets a
+ * privileged program subtract two pointers, not read one as a number); user space only tests
+ * it for 0 and uses it as the socket's key. */
+struct conn_slot {
+	__u64 owner;
+	struct conn_state cs;
+};
+
+SYNFIN_ASSERT_SIZE(struct conn_slot, 160);
 
 /* Value of the `timewaits` map, keyed by the timewait socket's timer address. */
 struct tw_entry {
