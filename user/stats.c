@@ -48,7 +48,8 @@ static unsigned int prom_of(uint64_t us)
 	return i;
 }
 
-void hist_add(struct hist *h, uint64_t us)
+/* Counts us, whose Prometheus bucket is prom. */
+static void hist_count(struct hist *h, uint64_t us, unsigned int prom)
 {
 	if (!h->count || us < h->min_us)
 		h->min_us = us;
@@ -57,14 +58,20 @@ void hist_add(struct hist *h, uint64_t us)
 	h->count++;
 	h->sum_us += us;
 	h->slot[slot_of(us)]++;
-	h->prom[prom_of(us)]++;
+	h->prom[prom]++;
+}
+
+void hist_add(struct hist *h, uint64_t us)
+{
+	hist_count(h, us, prom_of(us));
 }
 
 void hist_add_conn(struct hist *h, uint64_t us, const struct synfin_event *e)
 {
-	struct hist_exemplar *x = &h->ex[prom_of(us)];
+	unsigned int prom = prom_of(us);
+	struct hist_exemplar *x = &h->ex[prom];
 
-	hist_add(h, us);
+	hist_count(h, us, prom);
 	x->ts_ns = e->ts_ns;
 	x->value_us = us;
 	x->cookie = e->cookie;
