@@ -59,12 +59,32 @@ $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux.h | $(OUTPUT)/bpf
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(@:.o=.d) -MT $@ -I. -Iinclude -Ibpf -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
 
+# The same observer without atomic instructions, for kernels whose verifier refuses them
+# anywhere in a program (before 5.12: bpf/compat.bpf.h, HAVE_CMPXCHG). The loader opens the
+# skeleton of synfin.bpf.o with this object's bytes there, so the two must have the same maps,
+# programs and globals: checked on their skeletons' structs.
+$(OUTPUT)/bpf/synfin_noatomics.bpf.o: bpf/synfin.bpf.c vmlinux.h | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DSYNFIN_NO_ATOMICS -MF $(@:.o=.d) -MT $@ -I. -Iinclude -Ibpf -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
 $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
+$(OUTPUT)/skel-layouts.ok: $(OUTPUT)/synfin.skel.h $(OUTPUT)/synfin_noatomics.skel.h
+	$(call msg,CHECK,skeleton layouts of synfin and synfin_noatomics)
+	$(Q)for s in synfin synfin_noatomics; do \
+		sed -n "/^struct $${s}_bpf {/,/^};/p" $(OUTPUT)/$$s.skel.h | sed "s/$${s}_bpf/SKEL/g" \
+			>$(OUTPUT)/$$s.layout; \
+	done; \
+	cmp -s $(OUTPUT)/synfin.layout $(OUTPUT)/synfin_noatomics.layout || \
+		{ diff $(OUTPUT)/synfin.layout $(OUTPUT)/synfin_noatomics.layout >&2; \
+		  echo "synfin_noatomics.bpf.o differs from synfin.bpf.o in maps, programs or globals" >&2; exit 1; }
+	$(Q)touch $@
+
 # Only these include a skeleton; order-only so other objects don't wait for clang.
-$(OUTPUT)/user/loader.o: $(OUTPUT)/synfin.skel.h
+$(OUTPUT)/user/loader.o: $(OUTPUT)/synfin.skel.h $(OUTPUT)/synfin_noatomics.skel.h $(OUTPUT)/skel-layouts.ok
 $(OUTPUT)/user/kernel_features.o $(OUTPUT)/user/ns_counters.o: $(OUTPUT)/probe.skel.h
 $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 	$(call msg,CC,$@)

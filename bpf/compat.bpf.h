@@ -32,6 +32,16 @@ const volatile __u8 cfg_rdonly_cast = 1;
  * claim and mark a slot of `conn_slots` (bpf/maps.bpf.h); without them the per-socket state
  * starts in the hash, as before the slots. */
 const volatile __u8 cfg_cmpxchg = 1;
+/* What the code tests. Before 5.12 the verifier refuses a program holding any atomic but an
+ * add, even in code it would prune: resolve_pseudo_ldimm64() checks every instruction's
+ * reserved fields before it walks any ("BPF_STX uses reserved fields", seen on 5.10). The
+ * loader opens a second build of this source there, made with SYNFIN_NO_ATOMICS (the
+ * Makefile checks that its maps and globals are the same), whose code has none. */
+#ifdef SYNFIN_NO_ATOMICS
+#define HAVE_CMPXCHG 0
+#else
+#define HAVE_CMPXCHG cfg_cmpxchg
+#endif
 
 /* bpf_preempt_disable()/bpf_preempt_enable(): fc7566ad0a82 ("bpf: Introduce
  * bpf_preempt_[disable,enable] kfuncs"), 6.10. Needed since a46023d5616e ("tracing: Guard

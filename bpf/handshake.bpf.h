@@ -123,6 +123,44 @@ static __always_inline int take_syn_seen(const struct sock *sk, struct syn_seen 
 	return 1;
 }
 
+/* A child's LISTEN->SYN_RECV (inet_csk_clone_lock()): the next request-timer cancel on this
+ * CPU is its request's (req_slots). */
+static __always_inline void syn_handoff_arm(void)
+{
+	struct syn_handoff *h;
+	__u32 zero = 0;
+
+	if (!REQ_SLOTS)
+		return;
+	h = bpf_map_lookup_elem(&syn_handoffs, &zero);
+	if (h) {
+		h->armed = 1;
+		h->filled = 0;
+	}
+}
+
+/* The child's request's SYN arrival, handed over by its timer's cancel a moment ago on this
+ * CPU (req_slots); consumed either way, so nothing later can take it. */
+static __always_inline int take_syn_handoff(const struct sock *sk, struct syn_seen *out)
+{
+	struct syn_handoff *h;
+	__u32 zero = 0;
+	int ok;
+
+	h = bpf_map_lookup_elem(&syn_handoffs, &zero);
+	if (!h)
+		return 0;
+	ok = h->filled && h->syn_ns && h->ports == sk->__sk_common.skc_portpair;
+	if (ok) {
+		out->ts_ns = h->syn_ns;
+		out->exact = 1;
+	}
+	h->armed = 0;
+	h->filled = 0;
+	h->owner = 0;
+	return ok;
+}
+
 /* The listener's owner, cloned into the child by sk_clone_lock() (BPF_F_CLONE). */
 static __always_inline void take_owner(const struct sock *sk, struct conn_state *cs)
 {
@@ -211,7 +249,8 @@ static __always_inline int on_server_established(const struct sock *sk, __u64 no
 	if (!cs)
 		return 0;
 	take_owner(sk, cs);
-	if (take_syn_seen(sk, &syn) && syn.ts_ns <= now) {
+	if ((REQ_SLOTS ? take_syn_handoff(sk, &syn) : take_syn_seen(sk, &syn)) &&
+	    syn.ts_ns <= now) {
 		cs->start_ns = syn.ts_ns;
 		if (!syn.exact) {
 			cs->flags |= SYNFIN_F_ESTIMATED;
@@ -300,7 +339,7 @@ static __always_inline void on_synack_retransmit(const struct request_sock *req)
 	struct syn_seen seen = {}, *old;
 	struct tuple_key k;
 
-	if (req->num_retrans)
+	if (REQ_SLOTS || req->num_retrans)
 		return; /* only the first retransmit: the entry is written once per request */
 	fill_tuple_key(&k, &req->__req_common, req->rsk_ops->family,
 		       skc_netns(&req->__req_common));
@@ -324,6 +363,74 @@ static __always_inline __u64 request_dead_after(__u64 expires)
 	return expires + interval / 4 + SYN_STALE_SLACK_JIFFIES;
 }
 
+/* A request's timer armed (req_slots): the first arm comes before the first SYN-ACK is sent
+ * (tcp_conn_request() hashes the request, then sends), every later one after, so a recorded
+ * SYN-ACK time tells a re-arm, whose arrival the cancel just before handed over. */
+static __always_inline void on_request_timer_start_slots(struct timer_list *t,
+							 const struct tcp_request_sock *treq,
+							 __u64 now)
+{
+	const struct request_sock *req = &treq->req.req;
+	struct req_slot *s;
+	struct syn_handoff *h;
+	struct tuple_key k;
+	__u64 owner = kaddr_owner(t), syn_ns = now;
+	__u32 zero = 0;
+
+	if (treq->snt_synack) {
+		h = bpf_map_lookup_elem(&syn_handoffs, &zero);
+		if (!h || h->owner != owner)
+			return; /* its arrival was not recorded: the child's latency is estimated */
+		syn_ns = h->syn_ns;
+		h->owner = 0;
+	} else if (cfg_netns && view_netns(&req->__req_common) != cfg_netns) {
+		return;
+	}
+	s = (struct req_slot *)slot_claim_in(&req_slots, cfg_req_set_shift, SYNFIN_REQ_WAYS, owner);
+	if (!s) {
+		count_drop(SYNFIN_DROP_SYNMAP);
+		return;
+	}
+	s->syn_ns = syn_ns;
+	if (!treq->snt_synack && tw_claim_window_open(now)) {
+		fill_tuple_key(&k, &req->__req_common, BPF_CORE_READ(req, rsk_ops, family),
+			       view_netns(&req->__req_common));
+		tw_claim_by_tuple(&k, now);
+	}
+}
+
+/* A request's timer cancelled (req_slots): its slot is freed, and its arrival handed over to
+ * what follows on this CPU. */
+static __always_inline void on_request_timer_cancel(struct timer_list *t, __u32 slot)
+{
+	const struct request_sock *req;
+	struct syn_handoff *h;
+	struct req_slot *s;
+	__u64 owner = kaddr_owner(t);
+	__u32 i, zero = 0;
+
+	s = (struct req_slot *)slot_find_in(&req_slots, cfg_req_set_shift, SYNFIN_REQ_WAYS, owner,
+					    &i);
+	if (!s)
+		return;
+	h = bpf_map_lookup_elem(&syn_handoffs, &zero);
+	if (h) {
+		h->owner = owner;
+		h->syn_ns = s->syn_ns;
+		h->filled = 0;
+	}
+	s->owner = 0;
+	if (!h || !h->armed)
+		return;
+	req = KOBJ_VIEW(struct request_sock,
+			(void *)t - bpf_core_field_offset(struct request_sock, rsk_timer),
+			slot);
+	if (!req)
+		return;
+	h->ports = req->__req_common.skc_portpair;
+	h->filled = 1;
+}
+
 /* First arm of a request's rsk_timer = the SYN reached the listener (reqsk_queue_hash_req);
  * later arms come from reqsk_timer_handler after num_timeout++, and only move the time
  * after which the entry is stale. */
@@ -335,6 +442,16 @@ static __always_inline void on_request_timer_start(struct timer_list *t, __u64 n
 	__u32 netns;
 	__u16 family;
 
+	if (REQ_SLOTS) {
+		/* the whole tcp_request_sock: snt_synack is past request_sock */
+		const struct tcp_request_sock *treq = KOBJ_VIEW(
+			struct tcp_request_sock,
+			(void *)t - bpf_core_field_offset(struct request_sock, rsk_timer), slot);
+
+		if (treq)
+			on_request_timer_start_slots(t, treq, now);
+		return;
+	}
 	req = KOBJ_VIEW(struct request_sock,
 			(void *)t - bpf_core_field_offset(struct request_sock, rsk_timer),
 			slot);

@@ -146,6 +146,52 @@ struct syn_seen {
 	__u32 pad;
 };
 
+/* Where slots can be claimed (cfg_cmpxchg) and the timer hooks run, the SYN arrival of each
+ * pending request lives in req_slots, keyed by its timer's address, from the first arm of
+ * the timer to its every cancel: an early one frees the slot (the request completed or
+ * died), and a re-arm claims it again from the handoff below (an expiry, or mod_timer()
+ * moving the timer, is a cancel then a start). Nothing is left to go stale, and the LRU
+ * insert, lookup and delete per connection (~250 ns in make bench's storm) are three array
+ * probes. Set by the loader; without it, syns below. */
+const volatile __u8 cfg_req_slots = 0;
+const volatile __u32 cfg_req_set_shift = 64 - 14;
+#define REQ_SLOTS (HAVE_CMPXCHG && cfg_req_slots)
+
+struct req_slot {
+	__u64 owner; /* kaddr_owner(&req->rsk_timer); 0 = free */
+	__u64 syn_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYNFIN_REQ_SLOTS);
+	__type(key, __u32);
+	__type(value, struct req_slot);
+} req_slots SEC(".maps");
+
+/* A request's SYN arrival between its timer's cancel and what follows on the same CPU:
+ * the re-arm (the same timer), or the ESTABLISHED of the child made from it
+ * (inet_csk_complete_hashdance() cancels the timer in the softirq that then moves the child
+ * to ESTABLISHED). `armed` is set at a child's LISTEN->SYN_RECV, just before that cancel, so
+ * only a cancel after it is handed to a child: what else could cancel a request's timer in
+ * between on this CPU is nothing, and the child's ports must match too (read directly from
+ * both sockets, unlike the netns and family a whole 4-tuple would take probe reads for). */
+struct syn_handoff {
+	__u64 owner;  /* the cancelled timer's kaddr_owner(); 0 = none */
+	__u64 syn_ns; /* its request's SYN arrival */
+	__u32 ports;  /* its skc_portpair */
+	__u8 armed;
+	__u8 filled;  /* ports are the cancelled request's, for the armed child */
+	__u8 pad[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct syn_handoff);
+} syn_handoffs SEC(".maps");
+
 /* request_dead_after(): beyond the wheel's lateness, how late a softirq may run a timer
  * (jiffies: 0.25 s at HZ=1000, 1 s at HZ=250). */
 #define SYN_STALE_SLACK_JIFFIES 250
@@ -201,32 +247,77 @@ static __always_inline void count_event(__u32 what)
 		*n += 1;
 }
 
-/* The socket's address as a number: the verifier refuses arithmetic on a pointer but lets a
- * privileged program subtract one from another (a scalar then), so this is its distance from a
- * global of ours. Never 0, unique per socket. */
+/* A kernel object's address as a number: the verifier refuses arithmetic on a pointer but
+ * lets a privileged program subtract one from another (a scalar then), so this is its
+ * distance from a global of ours. Never 0, unique per object while it lives. */
+static __always_inline __u64 kaddr_owner(const void *p)
+{
+	return (__u64)p - (__u64)&cs_anchor;
+}
+
 static __always_inline __u64 sk_owner(const struct sock *sk)
 {
-	return (__u64)sk - (__u64)&cs_anchor;
+	return kaddr_owner(sk);
+}
+
+/* Slot arrays (conn_slots, req_slots): values that start with a __u64 owner (0 = free), in
+ * sets of `ways` consecutive slots; an owner's set is the top bits of its multiplicative
+ * hash (shift = 64 - log2(sets)). */
+static __always_inline __u32 slot_set_first(__u64 owner, __u32 shift, __u32 ways)
+{
+	return (__u32)((owner * 0x9E3779B97F4A7C15ULL) >> shift) * ways;
+}
+
+/* The slot owner holds in map (its index in *index), or NULL. */
+static __always_inline __u64 *slot_find_in(void *map, __u32 shift, __u32 ways, __u64 owner,
+					   __u32 *index)
+{
+	__u32 first = slot_set_first(owner, shift, ways);
+	__u64 *o;
+
+#pragma unroll
+	for (__u32 w = 0; w < ways; w++) {
+		__u32 i = first + w;
+
+		o = bpf_map_lookup_elem(map, &i);
+		if (o && *o == owner) {
+			*index = i;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+/* A free slot of owner's set in map, claimed for it; NULL when the set is full. Two CPUs
+ * claiming in one set at once each get a slot of their own, or one finds the set full. */
+static __always_inline __u64 *slot_claim_in(void *map, __u32 shift, __u32 ways, __u64 owner)
+{
+	__u32 first = slot_set_first(owner, shift, ways);
+	__u64 *o;
+
+#pragma unroll
+	for (__u32 w = 0; w < ways; w++) {
+		__u32 i = first + w;
+
+		o = bpf_map_lookup_elem(map, &i);
+		if (o && !*o && !__sync_val_compare_and_swap(o, 0, owner))
+			return o;
+	}
+	return NULL;
 }
 
 /* The slot sk owns: in its set, the way whose owner it is (its index in *index), or NULL. */
 static __always_inline struct conn_slot *slot_find(__u64 owner, __u32 *index)
 {
-	__u32 first = (__u32)((owner * 0x9E3779B97F4A7C15ULL) >> cfg_slot_set_shift) *
-		      SYNFIN_CONN_WAYS;
-	struct conn_slot *s;
+	return (struct conn_slot *)slot_find_in(&conn_slots, cfg_slot_set_shift, SYNFIN_CONN_WAYS,
+						owner, index);
+}
 
-#pragma unroll
-	for (int w = 0; w < SYNFIN_CONN_WAYS; w++) {
-		__u32 i = first + w;
-
-		s = bpf_map_lookup_elem(&conn_slots, &i);
-		if (s && s->owner == owner) {
-			*index = i;
-			return s;
-		}
-	}
-	return NULL;
+/* A free way of owner's set, claimed for it; NULL when the set is full. */
+static __always_inline struct conn_slot *slot_claim(__u64 owner)
+{
+	return (struct conn_slot *)slot_claim_in(&conn_slots, cfg_slot_set_shift, SYNFIN_CONN_WAYS,
+						 owner);
 }
 
 /* Marks (or clears) sk's slot as in CLOSE_WAIT, for user space (close_wait_slots). */
@@ -235,7 +326,7 @@ static __always_inline void slot_mark_close_wait(const struct sock *sk, bool in)
 	__u32 i, word;
 	__u64 *w;
 
-	if (!cfg_cmpxchg || !slot_find(sk_owner(sk), &i))
+	if (!HAVE_CMPXCHG || !slot_find(sk_owner(sk), &i))
 		return;
 	word = i / 64;
 	w = bpf_map_lookup_elem(&close_wait_slots, &word);
@@ -245,25 +336,6 @@ static __always_inline void slot_mark_close_wait(const struct sock *sk, bool in)
 		__sync_fetch_and_or(w, 1ULL << (i % 64));
 	else
 		__sync_fetch_and_and(w, ~(1ULL << (i % 64)));
-}
-
-/* A free way of owner's set, claimed for it; NULL when the set is full. Two CPUs creating
- * state for two sockets of one set at once each get a way of their own, or one overflows. */
-static __always_inline struct conn_slot *slot_claim(__u64 owner)
-{
-	__u32 first = (__u32)((owner * 0x9E3779B97F4A7C15ULL) >> cfg_slot_set_shift) *
-		      SYNFIN_CONN_WAYS;
-	struct conn_slot *s;
-
-#pragma unroll
-	for (int w = 0; w < SYNFIN_CONN_WAYS; w++) {
-		__u32 i = first + w;
-
-		s = bpf_map_lookup_elem(&conn_slots, &i);
-		if (s && !s->owner && !__sync_val_compare_and_swap(&s->owner, 0, owner))
-			return s;
-	}
-	return NULL;
 }
 
 /* State is the socket's only while the socket lives: one whose CLOSE and destruction were
@@ -282,14 +354,14 @@ static __always_inline struct conn_state *cs_lookup(const struct sock *sk)
 	struct conn_state *cs = NULL;
 	__u64 key = (__u64)sk;
 
-	if (cfg_cmpxchg) {
+	if (HAVE_CMPXCHG) {
 		__u32 i;
 		struct conn_slot *s = slot_find(sk_owner(sk), &i);
 
 		if (s && (cs = cs_current(&s->cs, sk)))
 			return cs;
 	}
-	if (!cfg_cmpxchg || cs_spilled)
+	if (!HAVE_CMPXCHG || cs_spilled)
 		cs = cs_current(bpf_map_lookup_elem(&conns_by_sk, &key), sk);
 	if (!cs && cfg_sk_storage && cs_overflowed)
 		cs = bpf_sk_storage_get(&conns, (void *)sk, 0, 0);
@@ -303,7 +375,7 @@ static __always_inline struct conn_state *cs_create(const struct sock *sk)
 	struct conn_state *cs = NULL;
 	__u64 key = (__u64)sk;
 
-	if (cfg_cmpxchg) {
+	if (HAVE_CMPXCHG) {
 		__u64 owner = sk_owner(sk);
 		__u32 i;
 		struct conn_slot *s = slot_find(owner, &i); /* left by an earlier socket here */
@@ -319,7 +391,7 @@ static __always_inline struct conn_state *cs_create(const struct sock *sk)
 		cs = bpf_map_lookup_elem(&conns_by_sk, &key);
 		if (cs) {
 			cs->home = SYNFIN_CS_IN_HASH;
-			if (cfg_cmpxchg)
+			if (HAVE_CMPXCHG)
 				__sync_fetch_and_add(&cs_spilled, 1);
 		}
 	}
@@ -345,9 +417,9 @@ static __always_inline void cs_forget(const struct sock *sk, const struct conn_s
 	if (cfg_sk_storage && cs->home == SYNFIN_CS_IN_STORAGE) {
 		bpf_sk_storage_delete(&conns, (void *)sk);
 	} else if (cs->home == SYNFIN_CS_IN_HASH) {
-		if (!bpf_map_delete_elem(&conns_by_sk, &key) && cfg_cmpxchg)
+		if (!bpf_map_delete_elem(&conns_by_sk, &key) && HAVE_CMPXCHG)
 			__sync_fetch_and_add(&cs_spilled, -1);
-	} else if (cfg_cmpxchg) {
+	} else if (HAVE_CMPXCHG) {
 		__u32 i;
 		struct conn_slot *s = slot_find(sk_owner(sk), &i);
 

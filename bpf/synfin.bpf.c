@@ -40,7 +40,9 @@ static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
 	case TCP_SYN_RECV:
 		/* a child: tracked from its ESTABLISHED on (on_server_established); a client
 		 * whose SYN crossed its peer's (simultaneous open, self-connect) stays a client */
-		if (oldstate == TCP_SYN_SENT && (cs = cs_lookup(sk)))
+		if (oldstate == TCP_LISTEN)
+			syn_handoff_arm();
+		else if (oldstate == TCP_SYN_SENT && (cs = cs_lookup(sk)))
 			cs->cur_state = TCP_SYN_RECV;
 		return 0;
 	case TCP_ESTABLISHED:
@@ -102,8 +104,11 @@ static __always_inline int set_state_skipped(const struct sock *sk, int oldstate
 			catch_event(SYNFIN_HOOK_SET_STATE);
 		return 0;
 	case TCP_SYN_RECV:
-		/* a child is not tracked yet; a simultaneous open's SYN_RECV is taken again
+		/* a child is not tracked yet (its request's handoff is armed again: harmless
+		 * where the first program did); a simultaneous open's SYN_RECV is taken again
 		 * by its ESTABLISHED (handle_set_state) */
+		if (oldstate == TCP_LISTEN)
+			syn_handoff_arm();
 		return 0;
 	}
 	cs = cs_lookup(sk);
@@ -167,6 +172,8 @@ static __always_inline void handle_timer_cancel(struct timer_list *t, __u32 slot
 
 	if (fn == cfg_tw_timer_fn && fn)
 		on_tw_timer_cancel(t, bpf_ktime_get_ns(), slot);
+	else if (REQ_SLOTS && fn == cfg_reqsk_timer_fn && fn)
+		on_request_timer_cancel(t, slot);
 }
 
 /* The timer hooks need neither a catcher nor preemption turned off: both tracepoints fire

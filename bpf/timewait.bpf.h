@@ -328,13 +328,20 @@ static __always_inline void on_tw_timer_cancel(struct timer_list *t, __u64 now, 
 	bpf_map_update_elem(&tw_cancelled, &k, &key, BPF_ANY);
 }
 
+/* Was a timewait socket cancelled early lately? Only then may a new request have taken one
+ * over (tw_claim_by_tuple). */
+static __always_inline bool tw_claim_window_open(__u64 now)
+{
+	return now - tw_last_cancel_ns <= TW_CLAIM_WINDOW_NS;
+}
+
 /* A new request on a tuple whose timewait socket was just cancelled took it over. */
 static __always_inline void tw_claim_by_tuple(const struct tuple_key *k, __u64 now)
 {
 	struct tw_entry *e;
 	__u64 *timer, key;
 
-	if (now - tw_last_cancel_ns > TW_CLAIM_WINDOW_NS)
+	if (!tw_claim_window_open(now))
 		return;
 	timer = bpf_map_lookup_elem(&tw_cancelled, k);
 	if (!timer)

@@ -16,6 +16,7 @@
 #include "netns.h"
 #include "synfin/maps.h"
 #include "synfin.skel.h"
+#include "synfin_noatomics.skel.h"
 
 static const char *load_hint(int err)
 {
@@ -51,6 +52,43 @@ static void describe_load_failure(int ret, char *err, size_t errlen)
 		 load_hint(ret));
 }
 
+/* synfin_bpf__open(), with the bytes of the build without atomics where the kernel refuses
+ * them (bpf/compat.bpf.h, HAVE_CMPXCHG): the same maps, programs and globals, so one
+ * skeleton serves both (the Makefile checks, skel-layouts.ok). */
+static struct synfin_bpf *skel_open(bool atomics)
+{
+	struct synfin_bpf *obj = calloc(1, sizeof(*obj));
+	int err;
+
+	if (!obj) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = synfin_bpf__create_skeleton(obj);
+	if (!err && !atomics)
+		obj->skeleton->data = synfin_noatomics_bpf__elf_bytes(&obj->skeleton->data_sz);
+	if (!err)
+		err = bpf_object__open_skeleton(obj->skeleton, NULL);
+	if (err) {
+		synfin_bpf__destroy(obj);
+		errno = -err;
+		return NULL;
+	}
+	return obj;
+}
+
+/* log2 of a slot array's number of sets (a power of two), for its cfg_*_set_shift. */
+static __u32 slot_set_bits(__u32 sets)
+{
+	__u32 bits = 0;
+
+	while (sets > 1) {
+		sets >>= 1;
+		bits++;
+	}
+	return bits;
+}
+
 /* Writes what features_probe() found into .rodata (bpf/compat.bpf.h) and leaves out what
  * this kernel cannot run. */
 /* The SYN-arrival map is an LRU with per-CPU lists (BPF_F_NO_COMMON_LRU): each CPU holds
@@ -80,7 +118,20 @@ static int apply_features(struct synfin_bpf *skel, const struct features *f, boo
 	skel->rodata->cfg_tw_timer_fn = f->tw_timer_fn;
 	skel->rodata->cfg_reqsk_timer_fn = f->reqsk_timer_fn;
 	NS_COUNTERS_APPLY(skel->rodata, &f->ns_counters);
-	ret = bpf_map__set_max_entries(skel->maps.syns, syn_map_entries());
+	/* SYN arrivals in slots where slots can be claimed and the request timer is followed
+	 * (bpf/maps.bpf.h, req_slots); else the LRU, filled by the timer or the first SYN-ACK
+	 * retransmit, which then has the room */
+	skel->rodata->cfg_req_slots = f->cmpxchg && time_wait && f->reqsk_timer_fn;
+	if (skel->rodata->cfg_req_slots) {
+		skel->rodata->cfg_req_set_shift = 64 - slot_set_bits(SYNFIN_REQ_SLOTS / SYNFIN_REQ_WAYS);
+		ret = bpf_map__set_max_entries(skel->maps.syns, (__u32)libbpf_num_possible_cpus());
+	} else {
+		ret = bpf_map__set_max_entries(skel->maps.syns, syn_map_entries());
+		if (!ret)
+			ret = bpf_map__set_max_entries(skel->maps.req_slots, 1);
+	}
+	if (ret)
+		return ret;
 	if (!time_wait || !handlers) {
 		bpf_program__set_autoload(skel->progs.synfin_timer_start, false);
 		bpf_program__set_autoload(skel->progs.synfin_timer_cancel, false);
@@ -120,7 +171,6 @@ static int size_conn_state(struct synfin_bpf *skel, const struct features *f, ch
 {
 	__u32 slots = f->cmpxchg ? SYNFIN_CONN_SLOTS : 1;
 	__u32 hash = f->cmpxchg ? SYNFIN_CONNS_SPILL_ENTRIES : SYNFIN_CONNS_BY_SK_ENTRIES;
-	__u32 sets, shift = 64;
 	int ret;
 
 	if (!test_size("SYNFIN_CONN_SLOTS", SYNFIN_CONN_WAYS, SYNFIN_CONN_SLOTS, true, &slots, err,
@@ -130,10 +180,8 @@ static int size_conn_state(struct synfin_bpf *skel, const struct features *f, ch
 		return -EINVAL;
 	if (!f->cmpxchg)
 		slots = 1;
-	for (sets = slots / SYNFIN_CONN_WAYS; sets > 1; sets >>= 1)
-		shift--;
 	skel->rodata->cfg_cmpxchg = f->cmpxchg;
-	skel->rodata->cfg_slot_set_shift = shift;
+	skel->rodata->cfg_slot_set_shift = 64 - slot_set_bits(slots / SYNFIN_CONN_WAYS);
 	ret = bpf_map__set_max_entries(skel->maps.conn_slots, slots);
 	if (!ret)
 		ret = bpf_map__set_max_entries(skel->maps.close_wait_slots, (slots + 63) / 64);
@@ -182,7 +230,7 @@ int loader_load(struct loader *l, const struct loader_config *c, char *err, size
 			 "'synfin check'", l->feat.missing_tracepoint);
 		return -ENOENT;
 	}
-	skel = synfin_bpf__open();
+	skel = skel_open(l->feat.cmpxchg);
 	if (!skel) {
 		ret = -errno;
 		snprintf(err, errlen, "opening BPF object failed: %s; %s", strerror(-ret),

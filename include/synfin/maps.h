@@ -27,6 +27,11 @@
 #define SYNFIN_CONNS_BY_SK_ENTRIES 65536
 #define SYNFIN_CONNS_SPILL_ENTRIES 16384
 
+/* Pending requests' SYN arrivals (bpf/maps.bpf.h, req_slots), where slots can be claimed and
+ * the timer hooks run: 1 MB; a request whose set is full falls back to the estimate. */
+#define SYNFIN_REQ_SLOTS 65536
+#define SYNFIN_REQ_WAYS 4
+
 /* conn_state.home: which tier holds it. */
 enum synfin_cs_home {
 	SYNFIN_CS_IN_SLOT = 0,
