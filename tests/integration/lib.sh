@@ -218,6 +218,20 @@ wait_pid() {
 	wait "$pid"
 }
 
+# wait_run_cmd RUN_PID ERR_FILE: `synfin run` prints no "ready": its CMD is started (into
+# the cgroup synfin-run-RUN_PID) once the programs are attached, which took more than 10 s
+# in a TCG guest (6.1). Waits up to 60 s for CMD to be in that cgroup; dies, with run's last
+# words from ERR_FILE, if run exits first. Sets RUN_CGROUP to the cgroup's path.
+wait_run_cmd() {
+	local run=$1 err=$2
+	RUN_CGROUP=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)/synfin-run-$run
+	for _ in $(seq 1200); do
+		[ -n "$(cat "$RUN_CGROUP/cgroup.procs" 2>/dev/null)" ] && break
+		kill -0 "$run" 2>/dev/null || die "run exited before CMD started: $(tail -n 3 "$err")"
+		sleep 0.05
+	done
+}
+
 # ---------------------------------------------------------------- traffic
 
 # server_start NS TAG ARGS...: `tcpdrive serve ARGS` inside NS, waits for "ready".

@@ -79,14 +79,8 @@ kill9_face serve "$SYNFIN" serve --listen none --textfile "$T_DIR/k.prom" --netn
 	>"$T_DIR/run.out" 2>"$T_DIR/run.err" &
 RUN=$!
 track_pid "$RUN"
-STALE=$CGROOT/synfin-run-$RUN
-# run prints no "ready": CMD is started (into the cgroup) once the programs are attached,
-# which took more than 10 s once in a TCG guest (6.1): wait up to 60 s
-for _ in $(seq 1200); do
-	[ -n "$(cat "$STALE/cgroup.procs" 2>/dev/null)" ] && break
-	kill -0 "$RUN" 2>/dev/null || die "run exited before CMD started: $(tail -n 3 "$T_DIR/run.err")"
-	sleep 0.05
-done
+wait_run_cmd "$RUN" "$T_DIR/run.err"
+STALE=$RUN_CGROUP
 sleep 0.7
 check_true "run's cgroup exists while it runs" test -d "$STALE" ||
 	log "run: $(kill -0 "$RUN" 2>/dev/null && echo alive || echo exited); stderr: $(tail -n 3 "$T_DIR/run.err")"

@@ -116,14 +116,8 @@ check_true "serve wrote its textfile at exit" test -s "$T_DIR/storm.prom"
 	>"$T_DIR/run.out" 2>"$T_DIR/run.err" &
 RUN=$!
 track_pid "$RUN"
-# CMD starts once run's programs are attached, which takes seconds in a TCG guest: the
-# storm begins when CMD is in run's cgroup
-CGROOT=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-for _ in $(seq 1200); do
-	[ -n "$(cat "$CGROOT/synfin-run-$RUN/cgroup.procs" 2>/dev/null)" ] && break
-	kill -0 "$RUN" 2>/dev/null || die "run exited before CMD started: $(tail -n 3 "$T_DIR/run.err")"
-	sleep 0.05
-done
+# the storm begins when CMD is in run's cgroup
+wait_run_cmd "$RUN" "$T_DIR/run.err"
 sleep 1.5
 stop_time "$RUN"
 check_range "run stops within $STORM_STOP_MAX s of SIGTERM during the storm (s)" 0 "$STORM_STOP_MAX" "$STOP_T"
