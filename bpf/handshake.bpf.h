@@ -20,7 +20,7 @@ static __always_inline struct conn_state *conn_create(const struct sock *sk, __u
 
 	if (!skc_wanted(skc, skc_netns(skc)))
 		return NULL;
-	cgroup = sk_cgroup_id(sk);
+	cgroup = sk_cgroup_id_wanted(sk);
 	if (!sk_cgroup_wanted(sk, cgroup))
 		return NULL;
 	cs = cs_create(sk);

@@ -63,7 +63,7 @@ static __always_inline void seed_full(struct tcp_sock *tp, __u64 now)
 	}
 	if (state == TCP_CLOSE || !skc_wanted(skc, skc_netns(skc)))
 		return;
-	cgroup = sk_cgroup_id(sk);
+	cgroup = sk_cgroup_id_wanted(sk);
 	if (!sk_cgroup_wanted(sk, cgroup))
 		return;
 	if (cs_lookup(sk))

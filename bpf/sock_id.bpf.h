@@ -96,6 +96,14 @@ static __always_inline void fill_tuple_key(struct tuple_key *k, const struct soc
 	}
 }
 
+/* The socket's cgroup id where something reads it: only the cgroup filter (synfin run) does,
+ * and its three pointer reads (probe reads: sk_cgroup()) are spared every other socket. 0 =
+ * not read. */
+static __always_inline __u64 sk_cgroup_id_wanted(const struct sock *sk)
+{
+	return cfg_cgroup ? sk_cgroup_id(sk) : 0;
+}
+
 /* The user's cgroup filter (synfin run): the socket's cgroup, whose id the caller may have
  * read already (0 = not read), is cfg_cgroup or below it. */
 static __always_inline bool sk_cgroup_wanted(const struct sock *sk, __u64 cgroup)

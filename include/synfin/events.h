@@ -143,7 +143,7 @@ struct synfin_event {
 	__u32 pid;  /* process id (tgid), 0 when unknown */
 	__u64 ts_ns;  /* bpf_ktime_get_ns() when the phase ended (CLOCK_MONOTONIC) */
 	__u64 cookie; /* socket cookie: stable identity across the full and timewait socket */
-	__u64 cgroup; /* cgroup v2 id of the socket */
+	__u64 cgroup; /* cgroup v2 id of the socket under a cgroup filter (run), else 0 */
 	char comm[SYNFIN_COMM_LEN];
 	struct synfin_conn_id id;
 	union {
