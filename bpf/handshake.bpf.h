@@ -363,6 +363,10 @@ static __always_inline __u64 request_dead_after(__u64 expires)
 	return expires + interval / 4 + SYN_STALE_SLACK_JIFFIES;
 }
 
+/* The request that owns timer t (container_of), as a view of its `type` (compat.bpf.h). */
+#define REQ_OF_TIMER(type, t, slot)                                                               \
+	KOBJ_VIEW(type, (void *)(t) - bpf_core_field_offset(struct request_sock, rsk_timer), slot)
+
 /* A request's timer armed (req_slots): the first arm comes before the first SYN-ACK is sent
  * (tcp_conn_request() hashes the request, then sends), every later one after, so a recorded
  * SYN-ACK time tells a re-arm, whose arrival the cancel just before handed over. */
@@ -422,9 +426,7 @@ static __always_inline void on_request_timer_cancel(struct timer_list *t, __u32 
 	s->owner = 0;
 	if (!h || !h->armed)
 		return;
-	req = KOBJ_VIEW(struct request_sock,
-			(void *)t - bpf_core_field_offset(struct request_sock, rsk_timer),
-			slot);
+	req = REQ_OF_TIMER(struct request_sock, t, slot);
 	if (!req)
 		return;
 	h->ports = req->__req_common.skc_portpair;
@@ -444,17 +446,13 @@ static __always_inline void on_request_timer_start(struct timer_list *t, __u64 n
 
 	if (REQ_SLOTS) {
 		/* the whole tcp_request_sock: snt_synack is past request_sock */
-		const struct tcp_request_sock *treq = KOBJ_VIEW(
-			struct tcp_request_sock,
-			(void *)t - bpf_core_field_offset(struct request_sock, rsk_timer), slot);
+		const struct tcp_request_sock *treq = REQ_OF_TIMER(struct tcp_request_sock, t, slot);
 
 		if (treq)
 			on_request_timer_start_slots(t, treq, now);
 		return;
 	}
-	req = KOBJ_VIEW(struct request_sock,
-			(void *)t - bpf_core_field_offset(struct request_sock, rsk_timer),
-			slot);
+	req = REQ_OF_TIMER(struct request_sock, t, slot);
 	if (!req)
 		return;
 	netns = view_netns(&req->__req_common);

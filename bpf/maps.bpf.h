@@ -268,9 +268,11 @@ static __always_inline __u32 slot_set_first(__u64 owner, __u32 shift, __u32 ways
 	return (__u32)((owner * 0x9E3779B97F4A7C15ULL) >> shift) * ways;
 }
 
-/* The slot owner holds in map (its index in *index), or NULL. */
-static __always_inline __u64 *slot_find_in(void *map, __u32 shift, __u32 ways, __u64 owner,
-					   __u32 *index)
+/* In owner's set of map: the slot owner holds (claim false), or a free one claimed for it
+ * (claim true; NULL when the set is full: two CPUs claiming in one set at once each get a
+ * slot of their own, or one finds the set full). Its index in *index. */
+static __always_inline __u64 *slot_probe(void *map, __u32 shift, __u32 ways, __u64 owner,
+					 bool claim, __u32 *index)
 {
 	__u32 first = slot_set_first(owner, shift, ways);
 	__u64 *o;
@@ -280,7 +282,7 @@ static __always_inline __u64 *slot_find_in(void *map, __u32 shift, __u32 ways, _
 		__u32 i = first + w;
 
 		o = bpf_map_lookup_elem(map, &i);
-		if (o && *o == owner) {
+		if (o && (claim ? !*o && !__sync_val_compare_and_swap(o, 0, owner) : *o == owner)) {
 			*index = i;
 			return o;
 		}
@@ -288,22 +290,17 @@ static __always_inline __u64 *slot_find_in(void *map, __u32 shift, __u32 ways, _
 	return NULL;
 }
 
-/* A free slot of owner's set in map, claimed for it; NULL when the set is full. Two CPUs
- * claiming in one set at once each get a slot of their own, or one finds the set full. */
+static __always_inline __u64 *slot_find_in(void *map, __u32 shift, __u32 ways, __u64 owner,
+					   __u32 *index)
+{
+	return slot_probe(map, shift, ways, owner, false, index);
+}
+
 static __always_inline __u64 *slot_claim_in(void *map, __u32 shift, __u32 ways, __u64 owner)
 {
-	__u32 first = slot_set_first(owner, shift, ways);
-	__u64 *o;
+	__u32 i;
 
-#pragma unroll
-	for (__u32 w = 0; w < ways; w++) {
-		__u32 i = first + w;
-
-		o = bpf_map_lookup_elem(map, &i);
-		if (o && !*o && !__sync_val_compare_and_swap(o, 0, owner))
-			return o;
-	}
-	return NULL;
+	return slot_probe(map, shift, ways, owner, true, &i);
 }
 
 /* The slot sk owns: in its set, the way whose owner it is (its index in *index), or NULL. */
