@@ -173,16 +173,40 @@ void audit_init(struct audit *a, uint32_t netns, bool netns_only, unsigned int n
 	a->na = na | AUDIT_NA_NO_BASE;
 }
 
-void audit_set_base(struct audit *a, const struct audit_kernel *base)
+void audit_set_base(struct audit *a, const struct audit_kernel *base, uint64_t read_ns)
 {
 	a->base = *base;
+	a->base_ns = read_ns;
 	if (base->found == AUDIT_F_ALL)
 		a->na &= ~(unsigned int)AUDIT_NA_NO_BASE;
+}
+
+void audit_cut(struct audit *a, uint64_t read_ns)
+{
+	a->cut_ns = read_ns;
+	if (read_ns)
+		memset(a->late, 0, sizeof(a->late));
+}
+
+/* One more of counter c, which the kernel counted at at_ns. */
+static void count(struct audit *a, unsigned int c, uint64_t at_ns)
+{
+	a->seen[c]++;
+	if (a->cut_ns && at_ns > a->cut_ns)
+		a->late[c]++;
 }
 
 void audit_add(struct audit *a, const struct synfin_event *e)
 {
 	bool before = e->flags & SYNFIN_F_PARTIAL; /* opened before the start */
+	/* when a client's connect() began: the kernel counts TcpActiveOpens then (tcp_connect()),
+	 * its record comes at ESTABLISHED or at the failure */
+	uint64_t start_ns = e->ts_ns - (uint64_t)e->hs.latency_us * 1000;
+	bool client = e->side != SYNFIN_SIDE_SERVER;
+
+	/* a connect() begun before the base was read is in the base already; its failure is
+	 * not, if it came after */
+	bool opened_before = a->base_ns && start_ns < a->base_ns;
 
 	if (e->id.netns != a->netns)
 		return;
@@ -191,22 +215,26 @@ void audit_add(struct audit *a, const struct synfin_event *e)
 		if (before)
 			break;
 		/* a simultaneous open is a client's (both ends called connect()) */
-		a->seen[e->side == SYNFIN_SIDE_SERVER ? AUDIT_PASSIVE_OPENS : AUDIT_ACTIVE_OPENS]++;
+		if (!client)
+			count(a, AUDIT_PASSIVE_OPENS, e->ts_ns);
+		else if (!opened_before)
+			count(a, AUDIT_ACTIVE_OPENS, start_ns);
 		break;
 	case SYNFIN_EV_CONNECT_FAIL:
 		if (before)
 			break;
-		a->seen[AUDIT_ACTIVE_OPENS]++;
+		if (!opened_before)
+			count(a, AUDIT_ACTIVE_OPENS, start_ns);
 		/* "other": the application closed it in SYN_SENT (tcp_close(), no tcp_done()) */
-		if (e->reason != SYNFIN_FAIL_OTHER)
-			a->seen[AUDIT_ATTEMPT_FAILS]++;
+		if (e->reason != SYNFIN_FAIL_OTHER && !(a->base_ns && e->ts_ns < a->base_ns))
+			count(a, AUDIT_ATTEMPT_FAILS, e->ts_ns);
 		break;
 	case SYNFIN_EV_CLOSE:
 		if (e->close.last_state == SYNFIN_TCP_ESTABLISHED ||
 		    e->close.last_state == SYNFIN_TCP_CLOSE_WAIT)
-			a->seen[AUDIT_ESTAB_RESETS]++;
+			count(a, AUDIT_ESTAB_RESETS, e->ts_ns);
 		if (e->close.tw_handover)
-			a->seen[AUDIT_TIME_WAIT]++;
+			count(a, AUDIT_TIME_WAIT, e->ts_ns);
 		break;
 	default:
 		break;
@@ -238,7 +266,7 @@ void audit_compute(const struct audit *a, const struct audit_kernel *now,
 		if (!delta(now, &a->base, f, &d[f]))
 			na |= AUDIT_NA_NO_NOW;
 	for (c = 0; c < AUDIT_COUNTER_MAX; c++)
-		out->synfin[c] = a->seen[c];
+		out->synfin[c] = a->seen[c] - a->late[c];
 	out->kernel[AUDIT_ACTIVE_OPENS] = d[AUDIT_F_ACTIVE_OPENS];
 	out->kernel[AUDIT_PASSIVE_OPENS] = d[AUDIT_F_PASSIVE_OPENS];
 	out->kernel[AUDIT_ATTEMPT_FAILS] = d[AUDIT_F_ATTEMPT_FAILS] > d[AUDIT_F_EMBRYONIC_RSTS] ?

@@ -89,12 +89,21 @@ struct audit {
 	unsigned int na;                    /* AUDIT_NA_* for every counter */
 	bool netns_only;                    /* the kernel filters records to this netns */
 	struct audit_kernel base;           /* at the start */
+	uint64_t base_ns;                   /* when it was read (CLOCK_MONOTONIC); 0 = unknown */
 	uint64_t seen[AUDIT_COUNTER_MAX];   /* synfin's comparable counts since */
+	uint64_t cut_ns;                    /* audit_cut(): 0 = none */
+	uint64_t late[AUDIT_COUNTER_MAX];   /* of seen, what the kernel counted after cut_ns */
 };
 
 void audit_init(struct audit *a, uint32_t netns, bool netns_only, unsigned int na);
-/* The counters at the start: both files parsed; AUDIT_NA_NO_BASE unless every field is. */
-void audit_set_base(struct audit *a, const struct audit_kernel *base);
+/* The counters at the start, read from read_ns on (CLOCK_MONOTONIC, the records' clock; 0 =
+ * unknown): both files parsed; AUDIT_NA_NO_BASE unless every field is. A connect that began
+ * before read_ns is in the base, even if its record comes later. */
+void audit_set_base(struct audit *a, const struct audit_kernel *base, uint64_t read_ns);
+/* Before the counters are read again at read_ns to be compared (audit_compute()) while
+ * records still arrive: what the kernel counted after read_ns is left out of that
+ * comparison; audit_cut(a, 0) after it, so that the next one counts it. */
+void audit_cut(struct audit *a, uint64_t read_ns);
 /* Counts an accepted, valid record (other namespaces' are ignored). */
 void audit_add(struct audit *a, const struct synfin_event *e);
 

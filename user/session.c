@@ -217,6 +217,7 @@ static void audit_start(struct session *s, const struct session_config *c)
 	uint32_t own = audit_live_own_netns(), netns = c->load.netns ? c->load.netns : own;
 	unsigned int na = 0;
 	struct audit_kernel base;
+	uint64_t t;
 
 	if (c->load.family)
 		na |= AUDIT_NA_FAMILY;
@@ -235,8 +236,9 @@ static void audit_start(struct session *s, const struct session_config *c)
 	audit_init(&s->audit, netns, c->load.netns != 0, na);
 	if (!netns || audit_live_init(&s->audit_live, netns, own))
 		return; /* no process inside to read it through: AUDIT_NA_NO_BASE stays */
+	t = session_now_ns();
 	if (!audit_live_read(&s->audit_live, &base))
-		audit_set_base(&s->audit, &base);
+		audit_set_base(&s->audit, &base, t);
 }
 
 /* Seeding a host with many namespaces takes a while; a small ring would overflow before the
@@ -336,6 +338,7 @@ void session_read_info(struct session *s, struct session_info *ri)
 	memset(ri, 0, sizeof(*ri));
 	/* The kernel's counters first, then what is still in the ring: a record of an event
 	 * the kernel counted before this read is then not missing from synfin's side. */
+	audit_cut(&s->audit, session_now_ns());
 	has_now = !audit_live_read(&s->audit_live, &now);
 	ring_drain(s->ring, 0);
 	ring_read_drops(loader_drops_fd(&s->loader), drops);
@@ -357,6 +360,7 @@ void session_read_info(struct session *s, struct session_info *ri)
 	x.children_aborted = ri->children_aborted;
 	x.syn_sent = ri->gauges[SYNFIN_TCP_SYN_SENT] > 0 ? (uint64_t)ri->gauges[SYNFIN_TCP_SYN_SENT] : 0;
 	audit_compute(&s->audit, has_now ? &now : NULL, &x, &ri->audit);
+	audit_cut(&s->audit, 0);
 	ri->listen = listen_watch_stats(s->listen);
 }
 

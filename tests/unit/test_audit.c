@@ -137,7 +137,7 @@ static void replay(struct audit *a, unsigned int na, size_t skip_type, size_t sk
 
 	assert_true(n > 0);
 	audit_init(a, ev[0].id.netns, true, na);
-	audit_set_base(a, &base);
+	audit_set_base(a, &base, 0);
 	*skipped = 0;
 	for (i = 0; i < n; i++) {
 		assert_int_equal(lifecycle_validate(&ev[i]), 0);
@@ -273,9 +273,72 @@ static void test_no_value(void **state)
 	/* a baseline missing a field */
 	audit_init(&a, 1, true, 0);
 	now.found &= ~(1u << AUDIT_F_TW_KILLED);
-	audit_set_base(&a, &now);
+	audit_set_base(&a, &now, 0);
 	audit_compute(&a, &now, NULL, &r);
 	assert_true(r.na[AUDIT_ACTIVE_OPENS] & AUDIT_NA_NO_BASE);
+}
+
+/* A refused connect (ActiveOpens when it starts, AttemptFails when it fails) at ts, that
+ * took latency_us. */
+static struct synfin_event refused(uint32_t netns, uint64_t ts_ns, uint64_t latency_us)
+{
+	struct synfin_event e = { .type = SYNFIN_EV_CONNECT_FAIL, .side = SYNFIN_SIDE_CLIENT,
+				  .reason = SYNFIN_FAIL_REFUSED, .ts_ns = ts_ns, .id.netns = netns };
+
+	e.hs.latency_us = latency_us;
+	return e;
+}
+
+/* The counters are read at an instant; records of what happened across it must be compared
+ * as the kernel counted it then (synfin check --live once read drift +1 on active_opens and
+ * attempt_fails: a connect made and refused between the attach and the base read). */
+static void test_records_across_the_reads(void **state)
+{
+	struct audit_kernel base = { .found = AUDIT_F_ALL }, now = base;
+	struct synfin_event e;
+	struct audit_result r;
+	struct audit a;
+
+	(void)state;
+	audit_init(&a, 7, true, 0);
+	audit_set_base(&a, &base, 1000000); /* read at t = 1 ms */
+	e = refused(7, 900000, 50); /* over before the base read: in it already */
+	audit_add(&a, &e);
+	e = refused(7, 1010000, 20); /* started just before the base read, refused after */
+	audit_add(&a, &e);
+	e = refused(7, 2000000, 30); /* after */
+	audit_add(&a, &e);
+	/* since the base the kernel counted the last one's open, and both later failures */
+	now.f[AUDIT_F_ACTIVE_OPENS] = 1;
+	now.f[AUDIT_F_ATTEMPT_FAILS] = 2;
+	audit_compute(&a, &now, NULL, &r);
+	assert_int_equal(r.drift[AUDIT_ACTIVE_OPENS], 0);
+	assert_int_equal(r.drift[AUDIT_ATTEMPT_FAILS], 0);
+
+	/* a later read at t = 3 ms: one refused connect drained after it is left out of this
+	 * comparison (the kernel's counters were read before it), and counted in the next */
+	audit_cut(&a, 3000000);
+	e = refused(7, 3100000, 40);
+	audit_add(&a, &e);
+	audit_compute(&a, &now, NULL, &r);
+	assert_int_equal(r.drift[AUDIT_ACTIVE_OPENS], 0);
+	assert_int_equal(r.drift[AUDIT_ATTEMPT_FAILS], 0);
+	audit_cut(&a, 0);
+	now.f[AUDIT_F_ACTIVE_OPENS] = 2;
+	now.f[AUDIT_F_ATTEMPT_FAILS] = 3;
+	audit_cut(&a, 4000000);
+	audit_compute(&a, &now, NULL, &r);
+	assert_int_equal(r.drift[AUDIT_ACTIVE_OPENS], 0);
+	assert_int_equal(r.drift[AUDIT_ATTEMPT_FAILS], 0);
+	/* one that started before the cut and failed after it: the kernel has its open, not
+	 * yet its failure */
+	audit_cut(&a, 5000000);
+	e = refused(7, 5000100, 200);
+	audit_add(&a, &e);
+	now.f[AUDIT_F_ACTIVE_OPENS] = 3;
+	audit_compute(&a, &now, NULL, &r);
+	assert_int_equal(r.drift[AUDIT_ACTIVE_OPENS], 0);
+	assert_int_equal(r.drift[AUDIT_ATTEMPT_FAILS], 0);
 }
 
 int main(void)
@@ -287,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_lost_records_drift),
 		cmocka_unit_test(test_extras),
 		cmocka_unit_test(test_no_value),
+		cmocka_unit_test(test_records_across_the_reads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
