@@ -156,9 +156,11 @@ check_eq "a baseline that is not a report: exit 2" 2 "$RC"
 check_true "... before CMD starts" test ! -e "$T_DIR/marker"
 
 # --- SIGTERM is forwarded, the summary still printed
-# CMD says when its trap is set (a cgroup's files have no size: testing cgroup.procs with -s
-# waited 5 s every time); the attach takes seconds in a TCG guest
-"$SYNFIN" run -- sh -c "trap 'exit 42' TERM; touch '$T_DIR/term.ready'; sleep 30 & wait" \
+# CMD says when its trap is set and its 'sleep 30' forked (a cgroup's files have no size:
+# testing cgroup.procs with -s waited 5 s every time); the attach takes seconds in a TCG guest.
+# Ready is written after the fork: written before it, a TERM arriving in between found no
+# leftover to kill (seen on 5.10 under TCG).
+"$SYNFIN" run -- sh -c "trap 'exit 42' TERM; sleep 30 & touch '$T_DIR/term.ready'; wait" \
 	>"$T_DIR/term.out" 2>"$T_DIR/term.err" &
 SPID=$!
 track_pid $SPID
