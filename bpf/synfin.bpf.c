@@ -14,6 +14,7 @@
 #include "seed.bpf.h"
 #include "catch.bpf.h"
 #include "listen.bpf.h"
+#include "reset.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -72,10 +73,8 @@ static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
 		/* SYN_RECV with state: a simultaneous open that failed */
 		on_connect_fail(sk, cs, now);
 		cs_forget(sk, cs);
-	} else {
-		on_teardown_step(sk, cs, oldstate, newstate, now);
-		if (newstate == TCP_CLOSE)
-			cs_forget(sk, cs);
+	} else if (on_teardown_step(sk, cs, oldstate, newstate, now)) {
+		cs_forget(sk, cs);
 	}
 	return 0;
 }
@@ -149,6 +148,37 @@ int BPF_PROG(synfin_destroy_sock, struct sock *sk)
 	no_preempt_begin();
 	if (sk->sk_protocol == IPPROTO_TCP)
 		on_destroy(sk, bpf_ktime_get_ns());
+	no_preempt_end();
+	return 0;
+}
+
+/* Resets (bpf/reset.bpf.h). Either send program is loaded, by the tracepoint's prototype:
+ * with the kernel's reason since b533fb9cf4f7 (6.10), without before. They run in task
+ * context too (close(), SO_LINGER 0), hence the preemption guard. */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(synfin_send_reset, const struct sock *sk, const struct sk_buff *skb)
+{
+	no_preempt_begin();
+	on_send_reset(sk, skb, -1);
+	no_preempt_end();
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(synfin_send_reset_why, const struct sock *sk, const struct sk_buff *skb,
+	     enum sk_rst_reason reason)
+{
+	no_preempt_begin();
+	on_send_reset(sk, skb, reason);
+	no_preempt_end();
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(synfin_receive_reset, struct sock *sk)
+{
+	no_preempt_begin();
+	on_receive_reset(sk);
 	no_preempt_end();
 	return 0;
 }

@@ -32,12 +32,29 @@ static __always_inline void on_close(const struct sock *sk, struct conn_state *c
 	e->close.last_state = oldstate;
 	e->close.tw_handover = tw_handover_just_scheduled(cs, &e->id, now);
 	e->close.sk_err = err;
+	e->close.rst_dir = cs->fsm.rst_dir;
+	e->close.rst_reason = cs->fsm.rst_reason;
 	ev_submit(e);
 }
 
-/* Any transition after ESTABLISHED of a socket synfin tracks. */
-static __always_inline void on_teardown_step(const struct sock *sk, struct conn_state *cs,
-					     int oldstate, int newstate, __u64 now)
+/* Set by the loader where the reset hooks are attached (bpf/reset.bpf.h). */
+const volatile __u8 cfg_resets = 0;
+
+/* An abort of ours with no reset seen yet and no error: close() with unread data, SO_LINGER 0,
+ * tcp_disconnect(). The kernel sends their reset just after this CLOSE (__tcp_close(),
+ * tcp_disconnect()), and the close record waits for it to say why (bpf/reset.bpf.h). Aborts
+ * that send theirs first (ss -K, keepalive, no memory) have it noted already, and the ones
+ * with an error (a timeout, the peer's RST) send none. */
+static __always_inline bool close_waits_for_reset(const struct sock *sk, const struct conn_state *cs)
+{
+	return cfg_resets && cs->fsm.how == SYNFIN_HOW_RST && cs->fsm.initiator == SYNFIN_INIT_LOCAL &&
+	       !cs->fsm.rst_dir && !sk->sk_err;
+}
+
+/* Any transition after ESTABLISHED of a socket synfin tracks. Returns 1 when its state is done
+ * with (a CLOSE recorded), 0 when it lives on (a close record held for its reset). */
+static __always_inline int on_teardown_step(const struct sock *sk, struct conn_state *cs,
+					    int oldstate, int newstate, __u64 now)
 {
 	conn_fsm_step(&cs->fsm, oldstate, newstate, now, newstate == TCP_CLOSE ? sk->sk_err : 0);
 	gauge_add(oldstate, -1);
@@ -46,10 +63,15 @@ static __always_inline void on_teardown_step(const struct sock *sk, struct conn_
 	else if (oldstate == TCP_CLOSE_WAIT)
 		close_wait_leave(sk, cs);
 	if (newstate == TCP_CLOSE) {
+		if (close_waits_for_reset(sk, cs)) {
+			cs->fsm.close_held = oldstate;
+			return 0;
+		}
 		on_close(sk, cs, oldstate, now);
-		return;
+		return 1;
 	}
 	gauge_add(newstate, 1);
+	return 0;
 }
 
 /* tcp_v4_destroy_sock (IPv6 calls it too), after the socket's last transition: a tracked
@@ -63,6 +85,12 @@ static __always_inline void on_destroy(const struct sock *sk, __u64 now)
 
 	if (!cs)
 		return; /* closed as seen (the state went at CLOSE), or never tracked */
+	if (cs->fsm.close_held) {
+		/* its abort sent no reset (the allocation failed: TcpExtTCPAbortFailed) */
+		on_close(sk, cs, cs->fsm.close_held, cs->fsm.state_ns);
+		cs_forget(sk, cs);
+		return;
+	}
 	st = cs->cur_state;
 	if (st != TCP_ESTABLISHED && st != TCP_FIN_WAIT1 && st != TCP_FIN_WAIT2 &&
 	    st != TCP_CLOSE_WAIT && st != TCP_LAST_ACK && st != TCP_CLOSING) {

@@ -259,6 +259,22 @@ static void check_features(struct report *r, const struct features *f, bool load
 		snprintf(it->detail, sizeof(it->detail),
 			 "no bpf_preempt_disable kfunc: fine where tracepoints disable preemption");
 
+	it = add(r, "resets", yes_no(loads && f->resets), "resets counted, closes say why");
+	if (!f->resets)
+		snprintf(it->detail, sizeof(it->detail),
+			 "no tcp_send_reset or tcp_receive_reset tracepoint");
+	it = add(r, "rst_reason", yes_no(loads && f->resets && f->rst_reason),
+		 "the kernel's reason for each reset sent");
+	if (!f->rst_reason)
+		snprintf(it->detail, sizeof(it->detail),
+			 "tcp_send_reset passes none (b533fb9cf4f7, 6.10): active or reply instead");
+	it = add(r, "rst_every_socket", yes_no(loads && f->resets && f->rst_every_socket),
+		 "resets sent without a full socket seen");
+	if (!f->rst_every_socket)
+		snprintf(it->detail, sizeof(it->detail),
+			 "tcp_send_reset fires for full sockets only (before 19822a980e19, 6.10): "
+			 "replies from no socket or a TIME_WAIT are not counted");
+
 	it = add(r, "cmpxchg", yes_no(f->cmpxchg), "per-socket state in slots (inline lookups)");
 	if (!f->cmpxchg)
 		snprintf(it->detail, sizeof(it->detail),

@@ -10,6 +10,7 @@
 #include "bpf_log.h"
 #include "calibrate.h"
 #include "kernel_features.h"
+#include "resets.h"
 #include "ns_counters.h"
 #include "probe.skel.h"
 
@@ -171,6 +172,9 @@ const struct tracepoint_need tracepoint_needs[] = {
 	{ "tcp_destroy_sock", true, NULL },
 	{ "timer_start", false, "no TIME_WAIT tracking, estimated server latency" },
 	{ "timer_cancel", false, "no TIME_WAIT tracking" },
+	/* both since 4.15, like tcp_destroy_sock; optional all the same */
+	{ "tcp_send_reset", false, "no reset counts or reasons" },
+	{ "tcp_receive_reset", false, "no reset counts or reasons" },
 };
 const size_t tracepoint_needs_count = sizeof(tracepoint_needs) / sizeof(tracepoint_needs[0]);
 
@@ -209,17 +213,57 @@ static bool tw_counted_at_end(const struct btf *vmlinux)
 /* timer_start's arguments: (timer, bucket_expiry) since dbcdcb62b59d ("tracing/timers:
  * Enhance timer_start tracepoint", 6.8), (timer, expires, flags) before; the BTF type's
  * prototype has the context first. */
+static const struct btf_type *tracepoint_proto(const struct btf *vmlinux, const char *name);
+
 static bool timer_start_gives_bucket(const struct btf *vmlinux)
 {
-	const struct btf_type *t;
-	int id = btf__find_by_name_kind(vmlinux, "btf_trace_timer_start", BTF_KIND_TYPEDEF);
+	const struct btf_type *t = tracepoint_proto(vmlinux, "timer_start");
 
+	return t && btf_vlen(t) == 3;
+}
+
+/* The prototype of tracepoint name's tp_btf type, or NULL. */
+static const struct btf_type *tracepoint_proto(const struct btf *vmlinux, const char *name)
+{
+	const struct btf_type *t;
+	char type[96];
+	int id;
+
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	id = btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF);
 	if (id <= 0)
-		return false;
+		return NULL;
 	t = btf__type_by_id(vmlinux, id);
 	while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
 		t = btf__type_by_id(vmlinux, t->type);
-	return t && btf_is_func_proto(t) && btf_vlen(t) == 3;
+	return t && btf_is_func_proto(t) ? t : NULL;
+}
+
+/* tcp_send_reset: (sk, skb, reason) since b533fb9cf4f7 ("rstreason: make it work in trace
+ * world", 6.10), (sk, skb) before; the reason's names come from the same BTF (enum
+ * sk_rst_reason: its values differ between kernels). Fired for every reset, with or without
+ * a full socket, since 19822a980e19 ("trace: tcp: fully support trace_tcp_send_reset", 6.10),
+ * which made it an event of its own (trace_event_raw_tcp_send_reset) where it had been one
+ * of the tcp_event_sk_skb class, which requires a full socket. */
+static void check_resets(struct features *f, const struct btf *vmlinux)
+{
+	const struct btf_type *t = tracepoint_proto(vmlinux, "tcp_send_reset");
+	const struct btf_enum *e;
+	int id;
+	__u16 i;
+
+	f->resets = t && features_has_tracepoint(vmlinux, "tcp_send_reset") &&
+		    features_has_tracepoint(vmlinux, "tcp_receive_reset");
+	f->rst_reason = f->resets && btf_vlen(t) == 4 && !disabled("rst_reason");
+	f->rst_every_socket = btf__find_by_name_kind(vmlinux, "trace_event_raw_tcp_send_reset",
+						     BTF_KIND_STRUCT) > 0;
+	id = btf__find_by_name_kind(vmlinux, "sk_rst_reason", BTF_KIND_ENUM);
+	if (!f->rst_reason || id <= 0)
+		return;
+	t = btf__type_by_id(vmlinux, id);
+	e = btf_enum(t);
+	for (i = 0; i < btf_vlen(t); i++, e++)
+		rst_reason_set_kernel_name(e->val, btf__name_by_offset(vmlinux, e->name_off));
 }
 
 /* Without a required tracepoint the loader refuses with its name; without a timer one, the
@@ -234,6 +278,7 @@ static void check_tracepoints(struct features *f)
 		return;
 	f->tw_counted_at_end = tw_counted_at_end(vmlinux);
 	f->timer_start_bucket = timer_start_gives_bucket(vmlinux);
+	check_resets(f, vmlinux);
 	for (i = 0; i < tracepoint_needs_count; i++) {
 		const struct tracepoint_need *t = &tracepoint_needs[i];
 
@@ -244,6 +289,8 @@ static void check_tracepoints(struct features *f)
 				f->missing_tracepoint = t->name;
 			continue;
 		}
+		if (strncmp(t->name, "timer_", 6))
+			continue; /* the reset hooks: check_resets() */
 		f->no_timer_tracepoint = true;
 		f->tw_timer_fn = 0;
 		f->reqsk_timer_fn = 0;

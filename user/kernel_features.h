@@ -27,6 +27,12 @@ struct features {
 	/* timer_start gives the wheel bucket's expiry, when the timer fires (bpf/synfin.bpf.c):
 	 * a TIME_WAIT killed after its requested expiry is told from one that expired */
 	bool timer_start_bucket;
+	/* both reset tracepoints: resets counted, closes say why (bpf/reset.bpf.h) */
+	bool resets;
+	/* tcp_send_reset passes the kernel's reason (b533fb9cf4f7, 6.10) */
+	bool rst_reason;
+	/* tcp_send_reset fires for every reset, not only full sockets' (19822a980e19, 6.10) */
+	bool rst_every_socket;
 	/* listen() reads its namespace's counters (bpf/ns_counters.bpf.h) */
 	struct ns_counters_loc ns_counters;
 };

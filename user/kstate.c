@@ -31,6 +31,29 @@ int kstate_percpu_sum(int fd, unsigned int nkeys, int64_t *out)
 	return 0;
 }
 
+int kstate_resets(int fd, struct reset_counts *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct synfin_resets *vals;
+	unsigned int i;
+	__u32 zero = 0;
+	int c, ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, vals))
+		ret = -errno;
+	for (c = 0; !ret && c < ncpu; c++)
+		for (i = 0; i < SYNFIN_RST_SLOTS; i++)
+			out->n[i] += vals[c].n[i];
+	free(vals);
+	return ret;
+}
+
 int kstate_gauges(int gauges_fd, int64_t out[SYNFIN_GAUGE_SLOTS])
 {
 	int ret = kstate_percpu_sum(gauges_fd, SYNFIN_GAUGE_SLOTS, out);

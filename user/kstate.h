@@ -8,11 +8,14 @@
 #include <linux/types.h>
 #include "synfin/events.h"
 #include "synfin/maps.h"
+#include "resets.h"
 
 /* Sums keys 0..nkeys-1 of a per-CPU array of 64-bit counters over the CPUs. */
 int kstate_percpu_sum(int fd, unsigned int nkeys, int64_t *out);
 /* Sockets now in each TCP state, summed over CPUs. */
 int kstate_gauges(int gauges_fd, int64_t out[SYNFIN_GAUGE_SLOTS]);
+/* The `resets` counters (bpf/reset.bpf.h) summed over CPUs: 0 or -errno. */
+int kstate_resets(int fd, struct reset_counts *out);
 
 typedef void (*kstate_event_fn)(void *ctx, const struct synfin_event *e);
 

@@ -132,6 +132,11 @@ static int apply_features(struct synfin_bpf *skel, const struct features *f, boo
 	}
 	if (ret)
 		return ret;
+	/* the reset hooks (bpf/reset.bpf.h): one send program, by the tracepoint's arguments */
+	skel->rodata->cfg_resets = f->resets;
+	bpf_program__set_autoload(skel->progs.synfin_send_reset, f->resets && !f->rst_reason);
+	bpf_program__set_autoload(skel->progs.synfin_send_reset_why, f->resets && f->rst_reason);
+	bpf_program__set_autoload(skel->progs.synfin_receive_reset, f->resets);
 	if (!time_wait || !handlers) {
 		bpf_program__set_autoload(skel->progs.synfin_timer_start, false);
 		bpf_program__set_autoload(skel->progs.synfin_timer_cancel, false);
@@ -479,6 +484,11 @@ int loader_counts_fd(const struct loader *l)
 	return bpf_map__fd(l->skel->maps.counts);
 }
 
+int loader_resets_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.resets);
+}
+
 int loader_gauges_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.gauges);
@@ -531,7 +541,13 @@ uint64_t loader_recursion_lost(const struct loader *l)
 		[SYNFIN_HOOK_TIMER_START] = skel->progs.synfin_timer_start,
 		[SYNFIN_HOOK_TIMER_CANCEL] = skel->progs.synfin_timer_cancel,
 	};
-	uint64_t lost = prog_recursion_misses(skel->progs.synfin_synack_rtx), missed;
+	/* the hooks without a catcher: a skipped run is lost */
+	uint64_t lost = prog_recursion_misses(skel->progs.synfin_synack_rtx) +
+			prog_recursion_misses(skel->progs.synfin_destroy_sock) +
+			prog_recursion_misses(skel->progs.synfin_send_reset) +
+			prog_recursion_misses(skel->progs.synfin_send_reset_why) +
+			prog_recursion_misses(skel->progs.synfin_receive_reset),
+		 missed;
 	int h;
 
 	kstate_percpu_sum(bpf_map__fd(skel->maps.caught), SYNFIN_HOOK_MAX, caught);

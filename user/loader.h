@@ -61,6 +61,7 @@ int loader_events_fd(const struct loader *l);
 int loader_drops_fd(const struct loader *l);
 int loader_counts_fd(const struct loader *l); /* enum synfin_count, per CPU */
 int loader_gauges_fd(const struct loader *l);
+int loader_resets_fd(const struct loader *l); /* struct synfin_resets, per CPU, one entry */
 int loader_timewaits_fd(const struct loader *l);
 int loader_tw_pending_fd(const struct loader *l);
 int loader_close_waits_fd(const struct loader *l);

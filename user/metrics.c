@@ -8,6 +8,7 @@
 #include "format.h"
 #include "listen_model.h"
 #include "metrics.h"
+#include "resets.h"
 #include "run_model.h"
 
 #define STR(x) #x
@@ -80,6 +81,8 @@ static bool metric_readable(const struct metric_def *m, const struct metric_src 
 	if ((m->needs & METRIC_NEEDS_RUN) && !src->run)
 		return false;
 	if ((m->needs & METRIC_NEEDS_LISTEN) && (!src->ri || !src->ri->listen))
+		return false;
+	if ((m->needs & METRIC_NEEDS_RESETS) && (!src->ri || !src->ri->resets))
 		return false;
 	return true;
 }
@@ -539,6 +542,39 @@ static double v_accept_queue_peak(const struct metric_src *src)
 	return (double)listen_stats_peak(src->ri->listen);
 }
 
+/* Resets (user/resets.h): one series per (direction, reason, state) seen, none before. */
+static void emit_reset(unsigned int dir, unsigned int reason, unsigned int state, uint64_t n,
+		       void *k)
+{
+	char buf[24];
+	const char *lv[] = { rst_dir_name(dir), rst_reason_name(reason),
+			     rst_state_name(state, buf, sizeof(buf)) };
+
+	emit_u64(k, lv, n);
+}
+
+static void c_resets(const struct metric_src *src, struct metric_sink *k)
+{
+	resets_each(src->ri->resets, emit_reset, k);
+}
+
+static double resets_in(const struct metric_src *src, unsigned int dir)
+{
+	if (!src->ri || !src->ri->resets)
+		return NAN;
+	return (double)resets_total(src->ri->resets, dir);
+}
+
+static double v_resets_sent(const struct metric_src *src)
+{
+	return resets_in(src, SYNFIN_RST_SENT);
+}
+
+static double v_resets_received(const struct metric_src *src)
+{
+	return resets_in(src, SYNFIN_RST_RECEIVED);
+}
+
 #define RUN_METRICS(...) ((const struct run_metric[]){ __VA_ARGS__, { .name = NULL } })
 
 const struct metric_def metric_table[] = {
@@ -700,6 +736,13 @@ const struct metric_def metric_table[] = {
 	  "The listeners' accept queue limits (listen() backlog capped by net.core.somaxconn; ss -ltn Send-Q), summed per port.",
 	  METRIC_GAUGE, NULL, { "port" }, METRIC_NEEDS_RUN_INFO | METRIC_NEEDS_LISTEN,
 	  c_accept_queue_limit, NULL },
+	{ "synfin_resets",
+	  "TCP resets (RST segments) the observed sockets sent or took, by direction, reason and the socket's state then (state=\"none\": no socket). reason: the kernel's own (enum sk_rst_reason, where tcp_send_reset passes it: 6.10 on); else active (the socket aborted itself: close() with unread data, SO_LINGER 0, ss -K, keepalive), reply (the answer to a segment) or tcp_abort_on_data (data after close(): inferred); peer for every received one (the peer's reason is not on the wire). Sent ones are the namespace's TcpOutRsts where the kernel traces every reset (synfin check: rst_every_socket); before 6.10 the ones sent without a full socket (no socket, TIME_WAIT) are not seen.",
+	  METRIC_COUNTER, NULL, { "direction", "reason", "state" }, METRIC_NEEDS_RUN_INFO | METRIC_NEEDS_RESETS,
+	  c_resets,
+	  RUN_METRICS(
+		{ "resets.sent", STAT_VALUE, { NULL }, "resets CMD's sockets sent (close() with unread data, SO_LINGER 0, replies)", v_resets_sent },
+		{ "resets.received", STAT_VALUE, { NULL }, "resets CMD's sockets took from their peers", v_resets_received }) },
 	{ "synfin_build",
 	  "synfin's version and kernel record ABI.",
 	  METRIC_INFO, NULL, { "version", "abi" }, 0, c_build_info, NULL },

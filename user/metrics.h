@@ -91,6 +91,7 @@ struct metric_sink {
 #define METRIC_RUN_ONLY 0x8         /* exported only by synfin run (src->run set) */
 #define METRIC_NEEDS_ASSERTIONS 0x10 /* only when the run has --assert (else no series) */
 #define METRIC_NEEDS_LISTEN 0x20    /* reads src->ri->listen (listeners walked on this kernel) */
+#define METRIC_NEEDS_RESETS 0x40    /* reads src->ri->resets (reset tracepoints on this kernel) */
 
 /* What a run metric takes from its family's series. */
 enum metric_stat {

@@ -2,6 +2,7 @@
 #include "format.h"
 #include "listen_model.h"
 #include "render.h"
+#include "resets.h"
 
 /* The fields every connection record starts with (the README's contract). */
 static void record_common(struct jw *j, const char *type, const struct synfin_event *e)
@@ -74,6 +75,13 @@ void json_event(FILE *f, const struct synfin_event *e)
 		jw_bool(&j, "time_wait", e->close.tw_handover);
 		jw_bool(&j, "incomplete", e->flags & SYNFIN_F_INCOMPLETE);
 		jw_i64(&j, "errno", e->close.sk_err);
+		if (rst_dir_name(e->close.rst_dir)) {
+			jw_str(&j, "rst_direction", rst_dir_name(e->close.rst_dir));
+			jw_str(&j, "rst_reason", rst_reason_name(e->close.rst_reason));
+		} else {
+			jw_null(&j, "rst_direction");
+			jw_null(&j, "rst_reason");
+		}
 		break;
 	case SYNFIN_EV_TIME_WAIT:
 		jw_u64(&j, "duration_us", e->tw.duration_us);
@@ -138,6 +146,36 @@ static void json_listen_drops(struct jw *j, const char *key, const uint64_t *by_
 	jw_u64(j, "total", total);
 	for (r = 0; r < LISTEN_REASON_MAX; r++)
 		jw_u64(j, listen_reason_name(r), by_reason[r]);
+	jw_close(j);
+}
+
+static void json_reset(unsigned int dir, unsigned int reason, unsigned int state, uint64_t n,
+		       void *jv)
+{
+	struct jw *j = jv;
+	char buf[24];
+
+	jw_object(j, NULL);
+	jw_str(j, "direction", rst_dir_name(dir));
+	jw_str(j, "reason", rst_reason_name(reason));
+	jw_str(j, "state", rst_state_name(state, buf, sizeof(buf)));
+	jw_u64(j, "count", n);
+	jw_close(j);
+}
+
+/* null where the kernel has no reset tracepoints (synfin check: resets) */
+static void json_resets(struct jw *j, const struct reset_counts *r)
+{
+	if (!r) {
+		jw_null(j, "resets");
+		return;
+	}
+	jw_object(j, "resets");
+	jw_u64(j, "sent", resets_total(r, SYNFIN_RST_SENT));
+	jw_u64(j, "received", resets_total(r, SYNFIN_RST_RECEIVED));
+	jw_array(j, "by");
+	resets_each(r, json_reset, j);
+	jw_close(j);
 	jw_close(j);
 }
 
@@ -239,6 +277,7 @@ void json_summary_members(struct jw *j, const struct summary *s, const struct se
 	jw_u64(j, "malformed", s->malformed);
 	jw_close(j);
 	json_listen(j, si->listen);
+	json_resets(j, si->resets);
 	json_kernel_drift(j, &si->audit);
 }
 

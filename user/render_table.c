@@ -5,6 +5,7 @@
 #include "format.h"
 #include "listen_model.h"
 #include "render.h"
+#include "resets.h"
 
 #define SUMMARY_LABEL_WIDTH 22
 
@@ -69,6 +70,10 @@ void table_event(FILE *f, const struct synfin_event *e, int64_t wall_offset_ns)
 		n = (size_t)snprintf(detail, sizeof(detail), "%s %s from %s",
 				     initiator_name(e->close.initiator), how_name(e->close.how),
 				     tcp_state_name(e->close.last_state, sbuf, sizeof(sbuf)));
+		if (rst_dir_name(e->close.rst_dir) && n < sizeof(detail))
+			n += (size_t)snprintf(detail + n, sizeof(detail) - n, " rst %s %s",
+					      rst_dir_name(e->close.rst_dir),
+					      rst_reason_name(e->close.rst_reason));
 		for (i = 0; i < SYNFIN_CS_MAX && n < sizeof(detail); i++) {
 			char d[24];
 
@@ -207,6 +212,41 @@ static void table_listen(FILE *f, const struct listen_stats *ls)
 			d[LISTEN_OTHER]);
 }
 
+struct table_reset_ctx {
+	FILE *f;
+	unsigned int dir;
+};
+
+static void table_reset(unsigned int dir, unsigned int reason, unsigned int state, uint64_t n,
+			void *cv)
+{
+	const struct table_reset_ctx *c = cv;
+	char label[64], buf[24];
+
+	if (dir != c->dir)
+		return;
+	snprintf(label, sizeof(label), "  %s %s", rst_reason_name(reason),
+		 rst_state_name(state, buf, sizeof(buf)));
+	fprintf(c->f, "  %-22s %8" PRIu64 "\n", label, n);
+}
+
+/* Resets by direction, then each reason and state under it. */
+static void table_resets(FILE *f, const struct reset_counts *r)
+{
+	struct table_reset_ctx c = { f, SYNFIN_RST_SENT };
+
+	if (!r)
+		return;
+	for (; c.dir <= SYNFIN_RST_RECEIVED; c.dir++) {
+		if (!resets_total(r, c.dir))
+			continue;
+		fprintf(f, "  %-22s %8" PRIu64 "\n",
+			c.dir == SYNFIN_RST_SENT ? "resets sent" : "resets received",
+			resets_total(r, c.dir));
+		resets_each(r, table_reset, &c);
+	}
+}
+
 void table_summary(FILE *f, const struct summary *s, const struct session_info *ri)
 {
 	unsigned int i, j;
@@ -266,6 +306,7 @@ void table_summary(FILE *f, const struct summary *s, const struct session_info *
 		fprintf(f, "  %-22s %8" PRIu64 "\n", "malformed records", s->malformed);
 	table_kernel_drift(f, &ri->audit);
 	table_listen(f, ri->listen);
+	table_resets(f, ri->resets);
 	for (i = 0; i < 2; i++) {
 		if (!s->handshake[i].count)
 			continue;

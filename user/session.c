@@ -362,6 +362,8 @@ void session_read_info(struct session *s, struct session_info *ri)
 	audit_compute(&s->audit, has_now ? &now : NULL, &x, &ri->audit);
 	audit_cut(&s->audit, 0);
 	ri->listen = listen_watch_stats(s->listen);
+	if (s->loader.feat.resets && !kstate_resets(loader_resets_fd(&s->loader), &s->resets))
+		ri->resets = &s->resets;
 }
 
 void session_stop(struct session *s)

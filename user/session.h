@@ -10,6 +10,7 @@
 #include "audit_live.h"
 #include "lifecycle.h"
 #include "loader.h"
+#include "resets.h"
 #include "session_info.h"
 
 /* Called for every accepted record (filtered, validated, already in the summary). */
@@ -106,6 +107,7 @@ struct session {
 	struct cw_warned cw_warned;
 	struct audit audit;        /* the self-audit's counts, of one namespace */
 	struct audit_live audit_live;
+	struct reset_counts resets; /* session_read_info's last read */
 };
 
 uint64_t session_now_ns(void); /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns() */

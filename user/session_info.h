@@ -10,6 +10,7 @@
 #include "synfin/maps.h"
 
 struct listen_stats;
+struct reset_counts;
 
 struct session_info {
 	uint64_t lost;                  /* records the kernel could not queue (ring buffer full) */
@@ -24,6 +25,9 @@ struct session_info {
 	/* listeners' queues and drops (user/listen_model.h), valid until the next poll; NULL
 	 * where this kernel lets synfin walk no listener */
 	const struct listen_stats *listen;
+	/* resets sent and received (user/resets.h), valid until the next read; NULL where the
+	 * kernel has no reset tracepoints */
+	const struct reset_counts *resets;
 };
 
 #endif

@@ -30,7 +30,12 @@ struct conn_fsm {
 	__u64 state_us[SYNFIN_CS_MAX]; /* accumulated time per closing state */
 	__u8 initiator;                /* enum synfin_initiator */
 	__u8 how;                      /* enum synfin_close_how */
-	__u8 pad[6];
+	__u8 rst_dir;                  /* the first reset seen: enum synfin_rst_dir */
+	__u8 rst_reason;               /* enum synfin_rst_reason */
+	/* The state an abort left for CLOSE while its close record waits for the reset the
+	 * kernel sends right after (bpf/reset.bpf.h); 0 = no record waiting. */
+	__u8 close_held;
+	__u8 pad[3];
 };
 
 static inline int conn_fsm_closing_index(int state)

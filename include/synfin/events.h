@@ -13,7 +13,7 @@
 #endif
 
 /* Bump when a record layout or an enum value changes meaning. */
-#define SYNFIN_ABI_VERSION 3
+#define SYNFIN_ABI_VERSION 4
 
 #define SYNFIN_COMM_LEN 16
 
@@ -60,6 +60,32 @@ enum synfin_tw_end {
 	SYNFIN_TW_KILLED = 2,  /* RST, ss -K, or another early kill */
 	SYNFIN_TW_PURGED = 3,  /* its network namespace was dismantled */
 	SYNFIN_TW_END_MAX,
+};
+
+/* A reset (RST segment) a socket sent or took: synfin_close.rst_dir, and the first index of
+ * the `resets` counters (include/synfin/maps.h). */
+enum synfin_rst_dir {
+	SYNFIN_RST_NONE = 0,
+	SYNFIN_RST_SENT = 1,
+	SYNFIN_RST_RECEIVED = 2,
+	SYNFIN_RST_DIR_MAX,
+};
+
+/* Why: synfin_close.rst_reason and the second index of the `resets` counters. Below
+ * SYNFIN_RST_KERNEL_REASONS, the kernel's own enum sk_rst_reason value, which tcp_send_reset
+ * passes since 6.10 (its names are read from the running kernel's BTF: values differ between
+ * kernels); above, what synfin can tell where the kernel says nothing. */
+#define SYNFIN_RST_KERNEL_REASONS 59
+enum synfin_rst_reason {
+	SYNFIN_RST_KERNEL_OTHER = 59,  /* a kernel value at or above SYNFIN_RST_KERNEL_REASONS */
+	SYNFIN_RST_ACTIVE = 60,        /* sent by the socket itself (close with unread data,
+					* SO_LINGER 0, an abort, keepalive): the kernel does not
+					* say which */
+	SYNFIN_RST_REPLY = 61,         /* sent in answer to a segment */
+	SYNFIN_RST_ABORT_ON_DATA = 62, /* sent for data that came after close(): inferred (the
+					* kernel ran tcp_reset() on the socket just before) */
+	SYNFIN_RST_PEER = 63,          /* received: the peer's reason is not on the wire */
+	SYNFIN_RST_REASONS = 64,
 };
 
 /* Closing states, indexes into synfin_close.state_us[]. */
@@ -119,7 +145,12 @@ struct synfin_close {
 	__u8 how;                       /* enum synfin_close_how */
 	__u8 last_state;                /* kernel TCP state before CLOSE */
 	__u8 tw_handover;               /* 1 when the close handed over to a timewait socket */
-	__s32 sk_err;
+	__s16 sk_err;                   /* a positive errno, 0 = none */
+	/* The first reset the socket sent or took before its close was recorded: enum
+	 * synfin_rst_dir, 0 = none; and enum synfin_rst_reason. (ABI 4 took these two bytes
+	 * from a 32-bit sk_err, whose upper half an errno never used.) */
+	__u8 rst_dir;
+	__u8 rst_reason;
 };
 
 struct synfin_time_wait {

@@ -104,6 +104,18 @@ struct tw_entry {
 
 SYNFIN_ASSERT_SIZE(struct tw_entry, 192);
 
+/* The `resets` counters (bpf/reset.bpf.h): one per-CPU array of SYNFIN_RST_SLOTS, indexed
+ * by direction (sent, received), reason (enum synfin_rst_reason) and the socket's kernel TCP
+ * state at the reset (0 = no socket). */
+#define SYNFIN_RST_STATES 16
+#define SYNFIN_RST_SLOTS (2 * SYNFIN_RST_REASONS * SYNFIN_RST_STATES)
+#define SYNFIN_RST_INDEX(dir, reason, state)                                                  \
+	((((dir) - 1) * SYNFIN_RST_REASONS + (reason)) * SYNFIN_RST_STATES + (state))
+
+struct synfin_resets {
+	__u64 n[SYNFIN_RST_SLOTS];
+};
+
 /* Listeners followed at once (bpf/listen.bpf.h); beyond, one is counted in
  * SYNFIN_DROP_LISTENMAP and has no queue figures. */
 #define SYNFIN_LISTENERS_MAX 4096

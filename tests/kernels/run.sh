@@ -24,7 +24,7 @@
 #
 # Environment (the Makefile passes SUITE and KERNELS through as SYNFIN_SUITE/SYNFIN_KERNELS):
 #   SYNFIN_SUITE            full (default: every tests/integration/test_*.sh), smoke (verifier,
-#                           handshake counts, TIME_WAIT ends, serve), or test names
+#                           handshake counts, TIME_WAIT ends, serve, resets), or test names
 #   SYNFIN_KERNELS          kernel ids, in order (default "5.10 6.1 6.12 sid"; see lib.sh);
 #                           "host" adds this machine's own kernel (not booted: run here)
 #   SYNFIN_KERNEL_ACCEL     auto (default), kvm or tcg
@@ -54,7 +54,7 @@ smp=${SYNFIN_KERNEL_SMP:-2}
 # static calls of the tracepoints), so a matrix with thread=multi is a matter of luck.
 tcg_thread=${SYNFIN_KERNEL_TCG_THREAD:-single}
 out=$repo/.output/kernels
-SMOKE="verifier handshake_counts time_wait_ends serve"
+SMOKE="verifier handshake_counts time_wait_ends serve resets"
 
 [ "$(id -u)" -eq 0 ] || kdie "the kernel matrix must run as root (qemu, the cache, 9p as root)"
 # What the harness needs beyond synfin's own packages (scripts/deps.sh installs what is

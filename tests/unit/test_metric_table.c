@@ -20,6 +20,7 @@
 #include "listen_model.h"
 #include "render_prom.h"
 #include "report_json.h"
+#include "resets.h"
 #include "synfin/conn_fsm.h"
 
 #define NAME_MAX_LEN 128
@@ -28,6 +29,7 @@ struct world {
 	struct summary sum;
 	struct session_info ri;
 	struct listen_stats listen;
+	struct reset_counts resets;
 	struct port_stats ports;
 	struct run_values values;
 	struct assertion asserts[1];
@@ -87,6 +89,10 @@ static int setup(void **state)
 	listen_stats_end_walk(&w->listen);
 	listen_stats_drops(&w->listen, 8080, (const uint64_t[LISTEN_REASON_MAX]){ 94, 0, 0 });
 	w->ri.listen = &w->listen;
+	/* the unread-data case of tests/integration/resets.py, as 6.18 counts it */
+	w->resets.n[SYNFIN_RST_INDEX(SYNFIN_RST_SENT, 11, SYNFIN_TCP_ESTABLISHED)] = 1;
+	w->resets.n[SYNFIN_RST_INDEX(SYNFIN_RST_RECEIVED, SYNFIN_RST_PEER, SYNFIN_TCP_ESTABLISHED)] = 1;
+	w->ri.resets = &w->resets;
 	run_values_compute(&w->values, &w->sum, &w->ri);
 	if (assert_parse("closes == 1", &w->asserts[0], err, sizeof(err)))
 		return -1;
@@ -237,6 +243,8 @@ static void test_table_is_consistent(void **state)
 	assert_true(run_metric_value(&w->values, "time_wait.count") == 1);
 	assert_true(run_metric_value(&w->values, "close_wait.max") == 20);
 	assert_true(run_metric_value(&w->values, "listen.drops") == 94);
+	assert_true(run_metric_value(&w->values, "resets.sent") == 1);
+	assert_true(run_metric_value(&w->values, "resets.received") == 1);
 	assert_true(run_metric_value(&w->values, "listen.drops.accept_queue_full") == 94);
 	assert_true(run_metric_value(&w->values, "listen.drops.other") == 0);
 	assert_true(run_metric_value(&w->values, "accept_queue.peak") == 3);
