@@ -24,7 +24,7 @@ LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
 CORE_SRCS := user/stats.c user/lifecycle.c user/opts.c user/format.c user/json_writer.c user/render_table.c \
 	user/render_json.c user/metrics.c user/render_prom.c \
 	user/assert_expr.c user/run_model.c user/report_json.c user/report_html.c user/baseline.c user/audit.c \
-	user/listen_model.c user/resets.c
+	user/listen_model.c user/resets.c user/ports.c
 APP_SRCS := $(CORE_SRCS) user/loader.c user/bpf_log.c user/kernel_features.c user/ns_counters.c user/calibrate.c \
 	user/http_guard.c user/ring.c user/kstate.c user/listen.c user/session.c user/netns.c user/audit_live.c user/check.c user/watch.c \
 	user/serve.c user/cgroup.c user/child.c user/run.c user/janitor.c user/privilege.c user/main.c
@@ -203,7 +203,7 @@ test-kernels: deps
 # inputs go to $(OUTPUT)/fuzz/, the checked-in seeds stay as they are.
 FUZZ_SECONDS ?= 30
 FUZZ_HARNESSES := assert_expr baseline
-FUZZ_SRCS := user/assert_expr.c user/audit.c user/baseline.c user/listen_model.c user/metrics.c user/resets.c user/run_model.c user/format.c user/lifecycle.c \
+FUZZ_SRCS := user/assert_expr.c user/audit.c user/baseline.c user/listen_model.c user/metrics.c user/resets.c user/ports.c user/run_model.c user/format.c user/lifecycle.c \
 	user/opts.c \
 	user/stats.c
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

@@ -8,6 +8,7 @@
 #include "emit.bpf.h"
 #include "timewait.bpf.h"
 #include "listen.bpf.h"
+#include "ports.bpf.h"
 
 /* Starts tracking sk if the user's filters want it: fresh state, the cookie generated now so
  * that the timewait socket inherits it (inet_twsk_alloc). NULL when filtered or full. */
@@ -79,6 +80,7 @@ static __always_inline int on_connect_start(const struct sock *sk, __u64 now)
 		cs->flags |= SYNFIN_F_NO_PID;
 	}
 	gauge_add(TCP_SYN_SENT, 1);
+	ports_take(sk, cs, now);
 	c = bpf_map_lookup_elem(&connecting, &zero);
 	if (c) {
 		struct tuple_key k;
@@ -309,14 +311,18 @@ static __always_inline void on_connect_fail(const struct sock *sk, struct conn_s
 					    __u64 now)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	struct synfin_conn_id id = {}; /* fill_id() writes only what the family uses */
 	struct synfin_event *e;
 
 	gauge_add(TCP_SYN_SENT, -1);
+	fill_id(&id, &sk->__sk_common, sk_sport_be(sk), skc_netns(&sk->__sk_common));
+	if (ports_counted(cs))
+		ports_give_back(&id);
 	e = ev_reserve(SYNFIN_EV_CONNECT_FAIL, now);
 	if (!e)
 		return;
 	ev_from_conn(e, cs);
-	fill_id(&e->id, &sk->__sk_common, sk_sport_be(sk), skc_netns(&sk->__sk_common));
+	e->id = id;
 	e->hs.latency_us = (now - cs->start_ns) / 1000;
 	e->hs.retransmits = tp ? tp->total_retrans : 0;
 	e->hs.sk_err = sk->sk_err;

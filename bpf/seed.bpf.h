@@ -35,7 +35,7 @@ static __always_inline void seed_timewait(struct tcp_timewait_sock *ttw, __u64 n
 	/* with a cgroup filter, nothing tells whose a TIME_WAIT found at start is */
 	if (cfg_cgroup || !skc_wanted(skc, netns) || bpf_map_lookup_elem(&timewaits, &key))
 		return;
-	fresh.wanted = 1;
+	fresh.wanted = SYNFIN_TW_WANTED;
 	fresh.start_ns = now;
 	fresh.ev.type = SYNFIN_EV_TIME_WAIT;
 	fresh.ev.cookie = sk_cookie((const struct sock *)ttw); /* sock_common comes first */

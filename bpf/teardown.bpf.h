@@ -7,19 +7,28 @@
 #include "sock_id.bpf.h"
 #include "emit.bpf.h"
 #include "timewait.bpf.h"
+#include "ports.bpf.h"
 
 static __always_inline void on_close(const struct sock *sk, struct conn_state *cs, int oldstate,
 				     __u64 now)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	bool counted = ports_counted(cs);
+	struct synfin_conn_id id = {}; /* fill_id() writes only what the family uses */
 	struct synfin_event *e;
 	int err = sk->sk_err;
+	__u8 tw;
 
+	fill_id(&id, &sk->__sk_common, sk_sport_be(sk), skc_netns(&sk->__sk_common));
+	/* a timewait socket that took the connection over keeps its port until its end */
+	tw = tw_handover_just_scheduled(cs, &id, now, counted);
+	if (counted && !tw)
+		ports_give_back(&id);
 	e = ev_reserve(SYNFIN_EV_CLOSE, now);
 	if (!e)
 		return;
 	ev_from_conn(e, cs);
-	fill_id(&e->id, &sk->__sk_common, sk_sport_be(sk), skc_netns(&sk->__sk_common));
+	e->id = id;
 	if (!(cs->flags & SYNFIN_F_PARTIAL))
 		e->close.lifetime_us = (now - cs->start_ns) / 1000;
 	if (tp) {
@@ -30,7 +39,7 @@ static __always_inline void on_close(const struct sock *sk, struct conn_state *c
 	e->close.initiator = cs->fsm.initiator;
 	e->close.how = cs->fsm.how;
 	e->close.last_state = oldstate;
-	e->close.tw_handover = tw_handover_just_scheduled(cs, &e->id, now);
+	e->close.tw_handover = tw;
 	e->close.sk_err = err;
 	e->close.rst_dir = cs->fsm.rst_dir;
 	e->close.rst_reason = cs->fsm.rst_reason;
@@ -95,8 +104,15 @@ static __always_inline void on_destroy(const struct sock *sk, __u64 now)
 	if (st != TCP_ESTABLISHED && st != TCP_FIN_WAIT1 && st != TCP_FIN_WAIT2 &&
 	    st != TCP_CLOSE_WAIT && st != TCP_LAST_ACK && st != TCP_CLOSING) {
 		/* never established: its SYN_SENT->CLOSE was missed, and counted as lost */
-		if (st == TCP_SYN_SENT)
+		if (st == TCP_SYN_SENT) {
 			gauge_add(TCP_SYN_SENT, -1);
+			if (ports_counted(cs)) {
+				struct synfin_conn_id id = {}; /* fill_id() writes only what the family uses */
+
+				fill_id(&id, &sk->__sk_common, 0, skc_netns(&sk->__sk_common));
+				ports_give_back(&id);
+			}
+		}
 		cs_forget(sk, cs); /* or the hash would keep it */
 		return;
 	}

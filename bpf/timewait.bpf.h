@@ -11,6 +11,7 @@
 #include "maps.bpf.h"
 #include "sock_id.bpf.h"
 #include "emit.bpf.h"
+#include "ports.bpf.h"
 
 /* Keyed by the timer's address: unique while the timer lives, and every end deletes it.
  * Sized like the kernel's default net.ipv4.tcp_max_tw_buckets (262144); allocated lazily. */
@@ -87,7 +88,8 @@ __u64 tw_last_cancel_ns = 0;
  * connection scheduled on this CPU just now? Then that record inherits the connection's
  * pid/comm/side/cookie. */
 static __always_inline __u8 tw_handover_just_scheduled(const struct conn_state *cs,
-						       const struct synfin_conn_id *id, __u64 now)
+						       const struct synfin_conn_id *id, __u64 now,
+						       bool holds_port)
 {
 	struct tw_mark *m;
 	struct tw_entry *tw;
@@ -106,10 +108,13 @@ static __always_inline __u8 tw_handover_just_scheduled(const struct conn_state *
 
 		ev_from_conn(&tw->ev, cs);
 		tw->ev.tw.substate = substate;
-		if (!tw->wanted) { /* a tracked connection's: wanted under a cgroup filter too */
-			tw->wanted = 1;
+		if (!(tw->wanted & SYNFIN_TW_WANTED)) {
+			/* a tracked connection's: wanted under a cgroup filter too */
+			tw->wanted |= SYNFIN_TW_WANTED;
 			gauge_add(TCP_TIME_WAIT, 1);
 		}
+		if (holds_port)
+			tw->wanted |= SYNFIN_TW_HOLDS_PORT;
 	}
 	return 1;
 }
@@ -161,7 +166,9 @@ static __always_inline void tw_emit_end(struct tw_entry *tw, __u64 key, __u8 end
 
 	if (tw->cancel_ns)
 		bpf_map_delete_elem(&tw_pending, &key);
-	if (!tw->wanted) {
+	if (tw->wanted & SYNFIN_TW_HOLDS_PORT)
+		ports_give_back(&tw->ev.id);
+	if (!(tw->wanted & SYNFIN_TW_WANTED)) {
 		bpf_map_delete_elem(&timewaits, &key);
 		return;
 	}
@@ -228,7 +235,9 @@ static __always_inline void on_tw_timer_start(struct timer_list *t, unsigned lon
 		if (old->cancel_ns) {
 			tw_emit_end(old, key, SYNFIN_TW_KILLED, old->ev.tw.substate, old->cancel_ns);
 		} else {
-			if (old->wanted) {
+			if (old->wanted & SYNFIN_TW_HOLDS_PORT)
+				ports_give_back(&old->ev.id); /* it ended unseen: so did its port */
+			if (old->wanted & SYNFIN_TW_WANTED) {
 				count_drop(SYNFIN_DROP_TWMAP); /* its end was never seen */
 				gauge_add(TCP_TIME_WAIT, -1);
 			}
@@ -243,13 +252,14 @@ static __always_inline void on_tw_timer_start(struct timer_list *t, unsigned lon
 	fresh.ev.type = SYNFIN_EV_TIME_WAIT;
 	fresh.ev.cookie = skc->skc_cookie.counter;
 	fresh.ev.flags = SYNFIN_F_NO_PID;
-	fresh.wanted = !cfg_cgroup; /* else: at the handover (tw_handover_just_scheduled) */
+	/* else: at the handover (tw_handover_just_scheduled) */
+	fresh.wanted = cfg_cgroup ? 0 : SYNFIN_TW_WANTED;
 	fill_id(&fresh.ev.id, skc, tw->tw_sport, netns);
 	if (bpf_map_update_elem(&timewaits, &key, &fresh, BPF_NOEXIST)) {
 		count_drop(SYNFIN_DROP_TWMAP);
 		return;
 	}
-	if (fresh.wanted)
+	if (fresh.wanted & SYNFIN_TW_WANTED)
 		gauge_add(TCP_TIME_WAIT, 1);
 	m = bpf_map_lookup_elem(&tw_marks, &zero);
 	if (m) {

@@ -8,7 +8,7 @@ _synfin() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local cmd= i
 	local common='-n --netns -4 --ipv4 -6 --ipv6 --no-time-wait --ring-size --drain-ms -v --verbose -h --help'
-	local watch="-j --json -p --port --pid --cookie -d --duration --close-wait-warn --record $common"
+	local watch="-j --json -p --port --pid --cookie -d --duration --close-wait-warn --port-warn --record $common"
 	local serve="-l --listen --textfile --interval --by-port --max-series $common"
 	local run='-a --assert --user --report --prom --html --baseline --settle -q --quiet --allow-no-samples --allow-lost --no-time-wait --ring-size --drain-ms -v --verbose -h --help'
 	local check='-v --json --live --duration --netns'
@@ -28,7 +28,7 @@ _synfin() {
 	--record | --textfile | --report | --prom | --html | --baseline)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0 ;;
-	-p | --port | --pid | --cookie | -d | --duration | --close-wait-warn | --interval | --max-series | \
+	-p | --port | --pid | --cookie | -d | --duration | --close-wait-warn | --port-warn | --interval | --max-series | \
 	--ring-size | --drain-ms | -l | --listen | -a | --assert | --settle | --allow-lost | --user)
 		return 0 ;; # a value of the user's
 	esac

@@ -222,6 +222,12 @@ static void check_features(struct report *r, const struct features *f, bool load
 	if (!handlers_tw)
 		snprintf(it->detail, sizeof(it->detail), "no: tw_timer_handler's address is unknown");
 
+	it = add(r, "port_headroom", yes_no(loads && handlers_tw),
+		 "ephemeral ports held per destination");
+	if (!handlers_tw)
+		snprintf(it->detail, sizeof(it->detail),
+			 "no: without TIME_WAIT tracking no port is seen given back");
+
 	it = add(r, "time_wait_fire_time", yes_no(loads && handlers_tw && f->timer_start_bucket),
 		 "TIME_WAIT kills told from expiries to the jiffy");
 	if (!f->timer_start_bucket)

@@ -54,6 +54,48 @@ int kstate_resets(int fd, struct reset_counts *out)
 	return ret;
 }
 
+int kstate_ports(int fd, kstate_port_fn fn, void *ctx)
+{
+	enum { BATCH = 256 };
+	int ncpu = libbpf_num_possible_cpus(), ret = 0;
+	struct port_dest_key *keys;
+	struct port_dest *vals;
+	__u32 i, count;
+	__u64 in = 0, out = 0;
+	bool first = true;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	keys = calloc(BATCH, sizeof(*keys));
+	vals = calloc((size_t)BATCH * (size_t)ncpu, sizeof(*vals));
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* the hash's batches: a bucket at a time, resumed from out (5.6's batch ops) */
+	for (;;) {
+		count = BATCH;
+		ret = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, &opts);
+		if (ret && errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+		for (i = 0; i < count; i++)
+			fn(ctx, &keys[i], &vals[(size_t)i * (size_t)ncpu], ncpu);
+		if (ret) { /* ENOENT: that was the last batch */
+			ret = 0;
+			break;
+		}
+		in = out;
+		first = false;
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
 int kstate_gauges(int gauges_fd, int64_t out[SYNFIN_GAUGE_SLOTS])
 {
 	int ret = kstate_percpu_sum(gauges_fd, SYNFIN_GAUGE_SLOTS, out);
@@ -91,9 +133,9 @@ int kstate_sweep_timewaits(int timewaits_fd, int pending_fd, uint64_t now_ns, ui
 			continue; /* re-armed meanwhile */
 		if (bpf_map_delete_elem(timewaits_fd, &key))
 			continue; /* the kernel side ended it first */
-		if (!v.wanted)
+		if (!(v.wanted & SYNFIN_TW_WANTED))
 			continue; /* not the user's (struct tw_entry) */
-		fn(ctx, &out);
+		fn(ctx, &out, v.wanted & SYNFIN_TW_HOLDS_PORT);
 		n++;
 	}
 	return n;

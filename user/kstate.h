@@ -4,6 +4,7 @@
 #ifndef SYNFIN_KSTATE_H
 #define SYNFIN_KSTATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include "synfin/events.h"
@@ -14,10 +15,16 @@
 int kstate_percpu_sum(int fd, unsigned int nkeys, int64_t *out);
 /* Sockets now in each TCP state, summed over CPUs. */
 int kstate_gauges(int gauges_fd, int64_t out[SYNFIN_GAUGE_SLOTS]);
+/* Every destination of ports_by_dest (bpf/ports.bpf.h), with its ncpu per-CPU shares. */
+typedef void (*kstate_port_fn)(void *ctx, const struct port_dest_key *key,
+			       const struct port_dest *cpus, int ncpu);
+int kstate_ports(int fd, kstate_port_fn fn, void *ctx);
 /* The `resets` counters (bpf/reset.bpf.h) summed over CPUs: 0 or -errno. */
 int kstate_resets(int fd, struct reset_counts *out);
 
-typedef void (*kstate_event_fn)(void *ctx, const struct synfin_event *e);
+/* A TIME_WAIT the sweep ended; holds_port: its connection's port was counted in
+ * ports_by_dest, which only the kernel side writes, so user space gives it back itself. */
+typedef void (*kstate_event_fn)(void *ctx, const struct synfin_event *e, bool holds_port);
 
 /* Ends as "killed" every timewait entry cancelled at least grace_ns ago and not re-armed
  * (pending_fd indexes those), deleting it and passing its record to fn. Returns how many

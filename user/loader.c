@@ -132,6 +132,8 @@ static int apply_features(struct synfin_bpf *skel, const struct features *f, boo
 	}
 	if (ret)
 		return ret;
+	/* ports held per destination, where a TIME_WAIT's end is seen to give its port back */
+	skel->rodata->cfg_ports = time_wait && f->tw_timer_fn;
 	/* the reset hooks (bpf/reset.bpf.h): one send program, by the tracepoint's arguments */
 	skel->rodata->cfg_resets = f->resets;
 	bpf_program__set_autoload(skel->progs.synfin_send_reset, f->resets && !f->rst_reason);
@@ -264,6 +266,7 @@ int loader_load(struct loader *l, const struct loader_config *c, char *err, size
 		return ret;
 	}
 	l->skel = skel;
+	l->ports = skel->rodata->cfg_ports;
 	ret = map_close_wait_slots(l, err, errlen);
 	if (ret) {
 		synfin_bpf__destroy(skel);
@@ -482,6 +485,11 @@ int loader_drops_fd(const struct loader *l)
 int loader_counts_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.counts);
+}
+
+int loader_ports_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.ports_by_dest);
 }
 
 int loader_resets_fd(const struct loader *l)

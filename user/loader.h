@@ -38,6 +38,7 @@ struct loader {
 	const uint64_t *cw_bits;
 	uint32_t cw_words;
 	size_t cw_bits_len;
+	bool ports; /* ports_by_dest is kept (bpf/ports.bpf.h: TIME_WAIT followed) */
 };
 
 /* Each returns 0 or -errno and fills err with "what failed: why; what to do". */
@@ -61,7 +62,8 @@ int loader_events_fd(const struct loader *l);
 int loader_drops_fd(const struct loader *l);
 int loader_counts_fd(const struct loader *l); /* enum synfin_count, per CPU */
 int loader_gauges_fd(const struct loader *l);
-int loader_resets_fd(const struct loader *l); /* struct synfin_resets, per CPU, one entry */
+int loader_resets_fd(const struct loader *l);
+int loader_ports_fd(const struct loader *l); /* ports_by_dest: struct port_dest per CPU */ /* struct synfin_resets, per CPU, one entry */
 int loader_timewaits_fd(const struct loader *l);
 int loader_tw_pending_fd(const struct loader *l);
 int loader_close_waits_fd(const struct loader *l);

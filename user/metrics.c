@@ -8,6 +8,7 @@
 #include "format.h"
 #include "listen_model.h"
 #include "metrics.h"
+#include "ports.h"
 #include "resets.h"
 #include "run_model.h"
 
@@ -83,6 +84,8 @@ static bool metric_readable(const struct metric_def *m, const struct metric_src 
 	if ((m->needs & METRIC_NEEDS_LISTEN) && (!src->ri || !src->ri->listen))
 		return false;
 	if ((m->needs & METRIC_NEEDS_RESETS) && (!src->ri || !src->ri->resets))
+		return false;
+	if ((m->needs & METRIC_NEEDS_PORTS_HELD) && (!src->ri || !src->ri->ports))
 		return false;
 	return true;
 }
@@ -575,6 +578,80 @@ static double v_resets_received(const struct metric_src *src)
 	return resets_in(src, SYNFIN_RST_RECEIVED);
 }
 
+/* Ports held per destination (user/ports.h): the top PORT_SERIES_TOP, then the rest as one. */
+static void c_ports_used(const struct metric_src *src, struct metric_sink *k)
+{
+	const struct port_headroom *h = src->ri->ports;
+	const struct port_use *top[PORT_SERIES_TOP];
+	char ns[12], la[48], ra[48], rp[8];
+	uint64_t all = 0, shown = 0;
+	size_t i, n = ports_top(h, top, PORT_SERIES_TOP);
+
+	for (i = 0; i < n; i++) {
+		const struct port_dest_key *d = &top[i]->key;
+
+		snprintf(ns, sizeof(ns), "%u", d->netns);
+		format_addr(la, sizeof(la), d->family, d->laddr);
+		format_addr(ra, sizeof(ra), d->family, d->raddr);
+		snprintf(rp, sizeof(rp), "%u", d->rport);
+		const char *lv[] = { ns, la, ra, rp };
+		emit_u64(k, lv, top[i]->used);
+		shown += top[i]->used;
+	}
+	for (i = 0; i < h->n; i++)
+		all += h->dests[i].used;
+	if (all > shown) {
+		const char *lv[] = { "other", "other", "other", "other" };
+		emit_u64(k, lv, all - shown);
+	}
+}
+
+/* Each namespace's range, from its destinations' last connect(). */
+static void c_ports_range(const struct metric_src *src, struct metric_sink *k)
+{
+	const struct port_headroom *h = src->ri->ports;
+	size_t i, j;
+	char ns[12];
+
+	for (i = 0; i < h->n; i++) {
+		for (j = 0; j < i; j++)
+			if (h->dests[j].key.netns == h->dests[i].key.netns)
+				break;
+		if (j < i || !port_range_size(&h->dests[i]))
+			continue; /* said already */
+		snprintf(ns, sizeof(ns), "%u", h->dests[i].key.netns);
+		const char *lv[] = { ns };
+		emit_u64(k, lv, port_range_size(&h->dests[i]));
+	}
+}
+
+static void c_ports_peak(const struct metric_src *src, struct metric_sink *k)
+{
+	emit_u64(k, NULL, src->ri->ports->peak_used);
+}
+
+static void c_ports_folded(const struct metric_src *src, struct metric_sink *k)
+{
+	const struct port_headroom *h = src->ri->ports;
+	size_t i, busy = 0;
+
+	for (i = 0; i < h->n; i++)
+		busy += h->dests[i].used > 0;
+	emit_u64(k, NULL, busy > PORT_SERIES_TOP ? busy - PORT_SERIES_TOP : 0);
+}
+
+static void c_ports_untracked(const struct metric_src *src, struct metric_sink *k)
+{
+	emit_u64(k, NULL, src->ri->ports->untracked);
+}
+
+static double v_ports_peak(const struct metric_src *src)
+{
+	if (!src->ri || !src->ri->ports)
+		return NAN;
+	return (double)src->ri->ports->peak_used;
+}
+
 #define RUN_METRICS(...) ((const struct run_metric[]){ __VA_ARGS__, { .name = NULL } })
 
 const struct metric_def metric_table[] = {
@@ -736,6 +813,28 @@ const struct metric_def metric_table[] = {
 	  "The listeners' accept queue limits (listen() backlog capped by net.core.somaxconn; ss -ltn Send-Q), summed per port.",
 	  METRIC_GAUGE, NULL, { "port" }, METRIC_NEEDS_RUN_INFO | METRIC_NEEDS_LISTEN,
 	  c_accept_queue_limit, NULL },
+	{ "synfin_ephemeral_ports_used",
+	  "Local ports held toward one destination (network namespace, local address, remote address and port) by the connections synfin saw connect(), in every state that holds one: SYN_SENT, ESTABLISHED, the closing states and TIME_WAIT (what ss -tan counts for it). The 20 destinations holding most have a series; the rest are summed under \"other\". Kept in the kernel as sockets take and give back their port; needs TIME_WAIT followed.",
+	  METRIC_GAUGE, NULL, { "netns", "laddr", "raddr", "rport" }, METRIC_NEEDS_RUN_INFO | METRIC_NEEDS_PORTS_HELD,
+	  c_ports_used, NULL },
+	{ "synfin_ephemeral_ports_range",
+	  "The size of each network namespace's ip_local_port_range (high - low + 1), as its last connect() saw it: how many ports one destination can hold.",
+	  METRIC_GAUGE, NULL, { "netns" }, METRIC_NEEDS_RUN_INFO | METRIC_NEEDS_PORTS_HELD,
+	  c_ports_range, NULL },
+	{ "synfin_ephemeral_ports_peak_used",
+	  "The most local ports one destination held at once since the start, read every second and at each scrape.",
+	  METRIC_GAUGE, NULL, { NULL }, METRIC_NEEDS_RUN_INFO | METRIC_NEEDS_PORTS_HELD,
+	  c_ports_peak,
+	  RUN_METRICS(
+		{ "ports.peak_used", STAT_VALUE, { NULL }, "the most local ports CMD held toward one destination at once (read every second)", v_ports_peak }) },
+	{ "synfin_ephemeral_ports_destinations_folded",
+	  "Destinations holding ports now whose count is in the laddr=\"other\" series of synfin_ephemeral_ports_used.",
+	  METRIC_GAUGE, NULL, { NULL }, METRIC_NEEDS_RUN_INFO | METRIC_NEEDS_PORTS_HELD,
+	  c_ports_folded, NULL },
+	{ "synfin_ephemeral_ports_untracked",
+	  "Connects whose destination found the kernel's map of destinations full (16,384): their ports are not in synfin_ephemeral_ports_used.",
+	  METRIC_COUNTER, NULL, { NULL }, METRIC_NEEDS_RUN_INFO | METRIC_NEEDS_PORTS_HELD,
+	  c_ports_untracked, NULL },
 	{ "synfin_resets",
 	  "TCP resets (RST segments) the observed sockets sent or took, by direction, reason and the socket's state then (state=\"none\": no socket). reason: the kernel's own (enum sk_rst_reason, where tcp_send_reset passes it: 6.10 on); else active (the socket aborted itself: close() with unread data, SO_LINGER 0, ss -K, keepalive), reply (the answer to a segment) or tcp_abort_on_data (data after close(): inferred); peer for every received one (the peer's reason is not on the wire). Sent ones are the namespace's TcpOutRsts where the kernel traces every reset (synfin check: rst_every_socket); before 6.10 the ones sent without a full socket (no socket, TIME_WAIT) are not seen.",
 	  METRIC_COUNTER, NULL, { "direction", "reason", "state" }, METRIC_NEEDS_RUN_INFO | METRIC_NEEDS_RESETS,

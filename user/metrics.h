@@ -23,7 +23,7 @@ enum metric_type {
 	METRIC_INFO,      /* name without "_info"; value 1, the labels carry the information */
 };
 
-#define METRIC_MAX_LABELS 3
+#define METRIC_MAX_LABELS 4
 
 /* --by-port: handshake series per (side, port), the first max_series of them; the rest are
  * folded into port="other". Fed with the same accepted records as the summary, so the
@@ -92,6 +92,7 @@ struct metric_sink {
 #define METRIC_NEEDS_ASSERTIONS 0x10 /* only when the run has --assert (else no series) */
 #define METRIC_NEEDS_LISTEN 0x20    /* reads src->ri->listen (listeners walked on this kernel) */
 #define METRIC_NEEDS_RESETS 0x40    /* reads src->ri->resets (reset tracepoints on this kernel) */
+#define METRIC_NEEDS_PORTS_HELD 0x80 /* reads src->ri->ports (TIME_WAIT followed) */
 
 /* What a run metric takes from its family's series. */
 enum metric_stat {

@@ -12,6 +12,11 @@
 void json_event(FILE *f, const struct synfin_event *e);
 /* e: the socket's CLOSE_WAIT entry (a STATE record); age_us: how long it has been there. */
 void json_close_wait_warning(FILE *f, const struct synfin_event *e, uint64_t age_us);
+struct port_use;
+/* A destination holds more than pct percent of its namespace's ephemeral ports; now_ns:
+ * the record's ts_ns. */
+void json_port_headroom_warning(FILE *f, const struct port_use *u, unsigned int pct,
+				uint64_t now_ns);
 void json_summary(FILE *f, const struct summary *s, const struct session_info *si);
 /* The summary's members, into an open object: watch's summary line and the run report's
  * "summary" have this one shape. */
@@ -25,6 +30,7 @@ void table_header(FILE *f);
 /* wall_offset_ns: CLOCK_REALTIME - CLOCK_MONOTONIC, to print ts_ns as a time of day */
 void table_event(FILE *f, const struct synfin_event *e, int64_t wall_offset_ns);
 void table_close_wait_warning(FILE *f, const struct synfin_event *e, uint64_t age_us);
+void table_port_headroom_warning(FILE *f, const struct port_use *u, unsigned int pct);
 void table_summary(FILE *f, const struct summary *s, const struct session_info *ri);
 /* The self-audit: one line per counter, its drift or why it has none. */
 void table_kernel_drift(FILE *f, const struct audit_result *a);

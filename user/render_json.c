@@ -2,6 +2,7 @@
 #include "format.h"
 #include "listen_model.h"
 #include "render.h"
+#include "ports.h"
 #include "resets.h"
 
 /* The fields every connection record starts with (the README's contract). */
@@ -107,6 +108,37 @@ void json_close_wait_warning(FILE *f, const struct synfin_event *e, uint64_t age
 	jw_end_line(&j);
 }
 
+void json_port_headroom_warning(FILE *f, const struct port_use *u, unsigned int pct,
+				uint64_t now_ns)
+{
+	char addr[ADDR_STR_LEN];
+	struct jw j;
+
+	jw_init(&j, f);
+	jw_object(&j, NULL);
+	jw_str(&j, "type", "port_headroom_warning");
+	jw_u64(&j, "ts_ns", now_ns);
+	jw_u64(&j, "family", u->key.family);
+	format_addr(addr, sizeof(addr), u->key.family, u->key.laddr);
+	jw_str(&j, "laddr", addr);
+	format_addr(addr, sizeof(addr), u->key.family, u->key.raddr);
+	jw_str(&j, "raddr", addr);
+	jw_u64(&j, "rport", u->key.rport);
+	jw_u64(&j, "netns", u->key.netns);
+	jw_u64(&j, "used", u->used);
+	jw_u64(&j, "range", port_range_size(u));
+	jw_u64(&j, "threshold_pct", pct);
+	if (u->pid) {
+		jw_u64(&j, "pid", u->pid);
+		jw_strn(&j, "comm", u->comm, SYNFIN_COMM_LEN);
+	} else {
+		jw_null(&j, "pid");
+		jw_null(&j, "comm");
+	}
+	jw_close(&j);
+	jw_end_line(&j);
+}
+
 void json_hist(struct jw *j, const char *key, const struct hist *h)
 {
 	unsigned int i;
@@ -160,6 +192,40 @@ static void json_reset(unsigned int dir, unsigned int reason, unsigned int state
 	jw_str(j, "reason", rst_reason_name(reason));
 	jw_str(j, "state", rst_state_name(state, buf, sizeof(buf)));
 	jw_u64(j, "count", n);
+	jw_close(j);
+}
+
+/* null where TIME_WAIT is not followed (--no-time-wait, unknown timer handlers) */
+static void json_ports(struct jw *j, const struct port_headroom *h)
+{
+	const struct port_use *top[PORT_SERIES_TOP];
+	char addr[ADDR_STR_LEN];
+	size_t i, n;
+
+	if (!h) {
+		jw_null(j, "ephemeral_ports");
+		return;
+	}
+	n = ports_top(h, top, PORT_SERIES_TOP);
+	jw_object(j, "ephemeral_ports");
+	jw_u64(j, "peak_used", h->peak_used);
+	jw_u64(j, "peak_range", h->peak_range);
+	jw_u64(j, "untracked", h->untracked);
+	jw_array(j, "top");
+	for (i = 0; i < n; i++) {
+		jw_object(j, NULL);
+		jw_u64(j, "netns", top[i]->key.netns);
+		jw_u64(j, "family", top[i]->key.family);
+		format_addr(addr, sizeof(addr), top[i]->key.family, top[i]->key.laddr);
+		jw_str(j, "laddr", addr);
+		format_addr(addr, sizeof(addr), top[i]->key.family, top[i]->key.raddr);
+		jw_str(j, "raddr", addr);
+		jw_u64(j, "rport", top[i]->key.rport);
+		jw_u64(j, "used", top[i]->used);
+		jw_u64(j, "range", port_range_size(top[i]));
+		jw_close(j);
+	}
+	jw_close(j);
 	jw_close(j);
 }
 
@@ -278,6 +344,7 @@ void json_summary_members(struct jw *j, const struct summary *s, const struct se
 	jw_close(j);
 	json_listen(j, si->listen);
 	json_resets(j, si->resets);
+	json_ports(j, si->ports);
 	json_kernel_drift(j, &si->audit);
 }
 

@@ -5,6 +5,7 @@
 #include "format.h"
 #include "listen_model.h"
 #include "render.h"
+#include "ports.h"
 #include "resets.h"
 
 #define SUMMARY_LABEL_WIDTH 22
@@ -110,6 +111,21 @@ void table_close_wait_warning(FILE *f, const struct synfin_event *e, uint64_t ag
 	}
 	fprintf(f, "WARNING: %s <- %s (pid %s %s) in CLOSE_WAIT for %.1f s: the peer closed, the application has not called close()\n",
 		local, remote, pid, comm, (double)age_us / 1e6);
+}
+
+void table_port_headroom_warning(FILE *f, const struct port_use *u, unsigned int pct)
+{
+	char local[ADDR_STR_LEN], remote[ADDR_STR_LEN + 8], comm[COMM_STR_LEN] = "-";
+	char pid[12] = "-";
+
+	format_addr(local, sizeof(local), u->key.family, u->key.laddr);
+	format_endpoint(remote, sizeof(remote), u->key.family, u->key.raddr, u->key.rport);
+	if (u->pid) {
+		comm_to_str(comm, u->comm);
+		snprintf(pid, sizeof(pid), "%u", u->pid);
+	}
+	fprintf(f, "WARNING: %s -> %s holds %" PRIu64 " of %u ephemeral ports (over %u%%; last connect by pid %s %s): new connects there fail with EADDRNOTAVAIL once all are taken\n",
+		local, remote, u->used, port_range_size(u), pct, pid, comm);
 }
 
 void table_log2_hist(FILE *f, const struct hist *h, const char *title)
@@ -230,6 +246,27 @@ static void table_reset(unsigned int dir, unsigned int reason, unsigned int stat
 	fprintf(c->f, "  %-22s %8" PRIu64 "\n", label, n);
 }
 
+/* The peak, then the destinations holding most ports now. */
+static void table_ports(FILE *f, const struct port_headroom *h)
+{
+	const struct port_use *top[5];
+	char local[ADDR_STR_LEN], remote[ADDR_STR_LEN + 8];
+	size_t i, n;
+
+	if (!h || !h->peak_used)
+		return;
+	fprintf(f, "  %-22s %8" PRIu64 "   (of %u, most held toward one destination)\n",
+		"ephemeral ports peak", h->peak_used, h->peak_range);
+	n = ports_top(h, top, 5);
+	for (i = 0; i < n; i++) {
+		format_addr(local, sizeof(local), top[i]->key.family, top[i]->key.laddr);
+		format_endpoint(remote, sizeof(remote), top[i]->key.family, top[i]->key.raddr,
+				top[i]->key.rport);
+		fprintf(f, "    %s -> %s: %" PRIu64 " of %u ports held now\n", local, remote,
+			top[i]->used, port_range_size(top[i]));
+	}
+}
+
 /* Resets by direction, then each reason and state under it. */
 static void table_resets(FILE *f, const struct reset_counts *r)
 {
@@ -307,6 +344,7 @@ void table_summary(FILE *f, const struct summary *s, const struct session_info *
 	table_kernel_drift(f, &ri->audit);
 	table_listen(f, ri->listen);
 	table_resets(f, ri->resets);
+	table_ports(f, ri->ports);
 	for (i = 0; i < 2; i++) {
 		if (!s->handshake[i].count)
 			continue;

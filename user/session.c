@@ -20,6 +20,7 @@
 #define TW_KILL_GRACE_NS (100ULL * 1000000)
 #define SWEEP_PERIOD_NS (200ULL * 1000000)
 #define CLOSE_WAIT_SCAN_PERIOD_NS (1000ULL * 1000000) /* the warning's resolution */
+#define PORTS_READ_PERIOD_NS (1000ULL * 1000000)
 
 uint64_t session_now_ns(void)
 {
@@ -52,12 +53,42 @@ static void handle(void *ctx, const struct synfin_event *e)
 		s->on_event(s->ctx, e);
 }
 
-static void handle_swept(void *ctx, const struct synfin_event *e)
+static void handle_swept(void *ctx, const struct synfin_event *e, bool holds_port)
+{
+	struct session *s = ctx;
+	struct port_dest_key k;
+
+	s->tw_swept++;
+	if (holds_port) {
+		synfin_port_key(&k, &e->id);
+		ports_given_back(&s->ports, &k);
+	}
+	handle(ctx, e);
+}
+
+static void port_dest_read(void *ctx, const struct port_dest_key *key,
+			   const struct port_dest *cpus, int ncpu)
+{
+	ports_read_dest(ctx, key, cpus, ncpu);
+}
+
+static void port_warned(void *ctx, const struct port_use *u)
 {
 	struct session *s = ctx;
 
-	s->tw_swept++;
-	handle(ctx, e);
+	if (s->cfg.port_warn)
+		s->cfg.port_warn(s->ctx, u);
+}
+
+/* Ports held per destination: summed from the kernel's map, warned about past the user's
+ * threshold. Once a second: a port's life is a connection's, and a full map is 16,384 keys. */
+static void read_ports(struct session *s)
+{
+	if (!s->loader.ports)
+		return;
+	if (kstate_ports(loader_ports_fd(&s->loader), port_dest_read, &s->ports))
+		return; /* a failed read proves nothing: the last one stands */
+	ports_read_done(&s->ports, s->cfg.port_warn_pct, port_warned, s);
 }
 
 struct cw_scan {
@@ -145,6 +176,10 @@ static void sweep(struct session *s, uint64_t now)
 	/* a few listeners in one batch, off the connections' path (bpf/listen.bpf.h) */
 	if (s->listen)
 		listen_watch_sweep(s->listen, &s->loader);
+	if (now >= s->next_ports_ns) {
+		read_ports(s);
+		s->next_ports_ns = now + PORTS_READ_PERIOD_NS;
+	}
 }
 
 static const struct opt_def shared_opts[] = { SESSION_OPTS_FILTER, SESSION_OPTS_TUNING, { 0 } };
@@ -364,6 +399,11 @@ void session_read_info(struct session *s, struct session_info *ri)
 	ri->listen = listen_watch_stats(s->listen);
 	if (s->loader.feat.resets && !kstate_resets(loader_resets_fd(&s->loader), &s->resets))
 		ri->resets = &s->resets;
+	if (s->loader.ports) {
+		read_ports(s); /* what a scrape or the summary shows is now, not up to 1 s old */
+		s->ports.untracked = drops[SYNFIN_DROP_PORTMAP];
+		ri->ports = &s->ports;
+	}
 }
 
 void session_stop(struct session *s)
@@ -372,6 +412,7 @@ void session_stop(struct session *s)
 	s->ring = NULL;
 	listen_watch_free(s->listen);
 	s->listen = NULL;
+	ports_free(&s->ports);
 	free(s->cw_warned.keys);
 	s->cw_warned = (struct cw_warned){ 0 };
 	loader_destroy(&s->loader);

@@ -10,6 +10,7 @@
 #include "audit_live.h"
 #include "lifecycle.h"
 #include "loader.h"
+#include "ports.h"
 #include "resets.h"
 #include "session_info.h"
 
@@ -74,6 +75,10 @@ struct session_config {
 	/* Optional: the last thing done with synfin's capabilities, before they are dropped
 	 * (run starts CMD's process and its cgroup's janitor here). 0 or -errno, err filled. */
 	int (*before_drop)(void *ctx, char *err, size_t errlen);
+	/* Optional: a destination now holds more than port_warn_pct percent of its namespace's
+	 * ephemeral ports (user/ports.h); 0 = never. */
+	unsigned int port_warn_pct;
+	void (*port_warn)(void *ctx, const struct port_use *u);
 };
 
 struct ring;
@@ -108,6 +113,8 @@ struct session {
 	struct audit audit;        /* the self-audit's counts, of one namespace */
 	struct audit_live audit_live;
 	struct reset_counts resets; /* session_read_info's last read */
+	struct port_headroom ports; /* read every PORTS_READ_PERIOD_NS where loader.ports */
+	uint64_t next_ports_ns;
 };
 
 uint64_t session_now_ns(void); /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns() */

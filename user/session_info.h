@@ -11,6 +11,7 @@
 
 struct listen_stats;
 struct reset_counts;
+struct port_headroom;
 
 struct session_info {
 	uint64_t lost;                  /* records the kernel could not queue (ring buffer full) */
@@ -28,6 +29,9 @@ struct session_info {
 	/* resets sent and received (user/resets.h), valid until the next read; NULL where the
 	 * kernel has no reset tracepoints */
 	const struct reset_counts *resets;
+	/* ports held per destination (user/ports.h), valid until the next read; NULL where
+	 * TIME_WAIT is not followed (--no-time-wait, unknown timer handlers) */
+	const struct port_headroom *ports;
 };
 
 #endif

@@ -21,6 +21,7 @@ enum {
 	OPT_PID,
 	OPT_COOKIE,
 	OPT_RECORD,
+	OPT_PORT_WARN,
 };
 
 static const struct opt_def watch_opts[] = {
@@ -30,6 +31,7 @@ static const struct opt_def watch_opts[] = {
 	{ "cookie", required_argument, OPT_COOKIE, "N", "only the socket with this cookie (a record's, or an exemplar's in /metrics), through its TIME_WAIT" },
 	{ "duration", required_argument, 'd', "SECONDS", "stop after this long" },
 	{ "close-wait-warn", required_argument, OPT_CLOSE_WAIT_WARN, "SECONDS", "warn when a socket sits in CLOSE_WAIT this long (default 30)" },
+	{ "port-warn", required_argument, OPT_PORT_WARN, "PCT", "warn when one destination holds more than PCT% of its namespace's ephemeral ports (default 80, 0 = never)" },
 	{ "record", required_argument, OPT_RECORD, "FILE", "also append every raw record to FILE (replayable fixtures)" },
 	SESSION_OPTS_FILTER,
 	SESSION_OPTS_TUNING,
@@ -93,6 +95,11 @@ static int apply_opt(int key, const char *arg, void *ctx, char *err, size_t errl
 	case OPT_RECORD:
 		w->record_path = arg;
 		return 0;
+	case OPT_PORT_WARN:
+		if (parse_u64(arg, 0, 100, &v))
+			goto bad;
+		w->cfg.port_warn_pct = (unsigned int)v;
+		return 0;
 	}
 	snprintf(err, errlen, "unhandled option");
 	return -EINVAL;
@@ -124,10 +131,21 @@ static void on_close_wait_warning(void *ctx, const struct synfin_event *e, uint6
 		table_close_wait_warning(w->out, e, age_us);
 }
 
+static void on_port_warning(void *ctx, const struct port_use *u)
+{
+	struct watch *w = ctx;
+
+	if (w->json)
+		json_port_headroom_warning(w->out, u, w->cfg.port_warn_pct, session_now_ns());
+	else
+		table_port_headroom_warning(w->out, u, w->cfg.port_warn_pct);
+}
+
 int watch_main(int argc, char **argv)
 {
 	struct watch w = {
-		.cfg = { SESSION_CONFIG_DEFAULTS, .close_wait_warn_s = 30 },
+		.cfg = { SESSION_CONFIG_DEFAULTS, .close_wait_warn_s = 30, .port_warn_pct = 80,
+			 .port_warn = on_port_warning },
 		.out = stdout,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };

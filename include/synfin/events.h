@@ -193,6 +193,7 @@ enum synfin_drop {
 	SYNFIN_DROP_TWMAP = 3,   /* timewait map full: that TIME_WAIT is not tracked */
 	SYNFIN_DROP_CWMAP = 4,   /* CLOSE_WAIT map full: no age or warning for that socket */
 	SYNFIN_DROP_LISTENMAP = 5, /* listener map full: no queue figures for that listener */
+	SYNFIN_DROP_PORTMAP = 6,   /* port-headroom map full: that destination's ports not counted */
 	SYNFIN_DROP_MAX,
 };
 

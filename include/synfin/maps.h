@@ -88,9 +88,11 @@ struct tw_entry {
 	__u64 start_ns;         /* timer first armed: the timewait socket was scheduled */
 	__u64 cancel_ns;        /* early cancel not yet explained: a re-arm or a kill */
 	struct synfin_event ev; /* the TIME_WAIT record, prefilled at start */
-	/* 1 when this TIME_WAIT is one the user asked for: always without a cgroup filter;
-	 * with one (run), only once a tracked connection handed over to it, since a timewait
-	 * socket has no cgroup of its own. Unwanted ones end without a record or a gauge. */
+	/* SYNFIN_TW_WANTED when this TIME_WAIT is one the user asked for: always without a
+	 * cgroup filter; with one (run), only once a tracked connection handed over to it, since
+	 * a timewait socket has no cgroup of its own. Unwanted ones end without a record or a
+	 * gauge. SYNFIN_TW_HOLDS_PORT: its connection's local port is counted in
+	 * ports_by_dest, and its end gives it back. */
 	__u32 wanted;
 	/* The low 32 bits of the jiffy the wheel can fire the timer at the earliest, as its
 	 * last timer_start gave it: its bucket's expiry since dbcdcb62b59d ("tracing/timers:
@@ -103,6 +105,50 @@ struct tw_entry {
 };
 
 SYNFIN_ASSERT_SIZE(struct tw_entry, 192);
+
+#define SYNFIN_TW_WANTED 1
+#define SYNFIN_TW_HOLDS_PORT 2
+
+/* Ephemeral-port headroom (bpf/ports.bpf.h): the local ports each destination holds, kept as
+ * client sockets enter SYN_SENT and give their port back (CLOSE without a TIME_WAIT, or the
+ * TIME_WAIT's end). A per-CPU hash, never deleted from (a delete races with another CPU's
+ * add), allocated as destinations appear; past SYNFIN_PORT_DESTS one is counted in
+ * SYNFIN_DROP_PORTMAP. */
+#define SYNFIN_PORT_DESTS 16384
+
+struct port_dest_key {
+	__u32 netns;
+	__u16 family; /* 4 or 6, as in records (v4-mapped counts as 4) */
+	__u16 rport;  /* host order */
+	__u8 laddr[16];
+	__u8 raddr[16];
+};
+
+SYNFIN_ASSERT_SIZE(struct port_dest_key, 40);
+
+/* A connection's destination, from its record id: the kernel side keys its counts by it and
+ * user space gives back the ports its TIME_WAIT sweep ended by it, so both take it here. */
+static inline void synfin_port_key(struct port_dest_key *k, const struct synfin_conn_id *id)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->netns = id->netns;
+	k->family = id->family;
+	k->rport = id->rport;
+	__builtin_memcpy(k->laddr, id->laddr, sizeof(k->laddr));
+	__builtin_memcpy(k->raddr, id->raddr, sizeof(k->raddr));
+}
+
+/* One CPU's share: user space sums used over CPUs, and takes the rest from the CPU whose
+ * connect() came last. */
+struct port_dest {
+	__s64 used;        /* ports taken on this CPU minus ports given back on it */
+	__u64 last_ns;     /* this CPU's last connect() toward the destination */
+	__u32 range;       /* its namespace's ip_local_port_range then: high << 16 | low */
+	__u32 pid;         /* who connected (tgid), 0 when unknown */
+	char comm[SYNFIN_COMM_LEN];
+};
+
+SYNFIN_ASSERT_SIZE(struct port_dest, 40);
 
 /* The `resets` counters (bpf/reset.bpf.h): one per-CPU array of SYNFIN_RST_SLOTS, indexed
  * by direction (sent, received), reason (enum synfin_rst_reason) and the socket's kernel TCP

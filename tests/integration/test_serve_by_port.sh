@@ -64,7 +64,7 @@ check_eq "B: folded observations" 0 "$(metric "$T_DIR/b.txt" synfin_port_series_
 check_eq "C: no folded family without --by-port" absent "$(metric "$T_DIR/c.txt" synfin_port_series_folded_total)"
 # (and on the listen-queue families, per listening port whatever --by-port says)
 check_eq "A: --by-port's port label only on handshake families" 0 \
-	"$(grep -v '^#' "$T_DIR/a.txt" | grep 'port="' | grep -v '^synfin_\(listen_drops\|accept_queue_\)' |
+	"$(grep -v '^#' "$T_DIR/a.txt" | grep -E '[{,]port="' | grep -v '^synfin_\(listen_drops\|accept_queue_\)' |
 		grep -cv '^synfin_handshake_')"
 for f in a b c; do
 	check_eq "promtool check metrics ($f)" "" "$(promtool check metrics <"$T_DIR/$f.txt" 2>&1)"

@@ -24,11 +24,14 @@ int __wrap_bpf_map_get_next_key(int fd, const void *key, void *next_key)
 }
 
 static unsigned int ended;
-static void count_end(void *ctx, const struct synfin_event *e)
+static unsigned int ended_holding_port;
+
+static void count_end(void *ctx, const struct synfin_event *e, bool holds_port)
 {
 	(void)ctx;
 	assert_int_equal(e->tw.end, SYNFIN_TW_KILLED);
 	ended++;
+	ended_holding_port += holds_port;
 }
 
 static void test_sweep_is_linear(void **state)
@@ -54,7 +57,8 @@ static void test_sweep_is_linear(void **state)
 		v.cancel_ns = cancel;
 		v.ev.type = SYNFIN_EV_TIME_WAIT;
 		v.ev.id.family = 4;
-		v.wanted = 1;
+		/* half the due ones a counted client connection's (bpf/ports.bpf.h) */
+		v.wanted = SYNFIN_TW_WANTED | (key % 4 == 1 ? SYNFIN_TW_HOLDS_PORT : 0);
 		assert_int_equal(bpf_map_update_elem(tw_fd, &key, &v, BPF_NOEXIST), 0);
 		assert_int_equal(bpf_map_update_elem(pending_fd, &key, &cancel, BPF_NOEXIST), 0);
 	}
@@ -62,6 +66,7 @@ static void test_sweep_is_linear(void **state)
 	n = kstate_sweep_timewaits(tw_fd, pending_fd, now, grace, count_end, NULL);
 	assert_int_equal(n, DUE);
 	assert_int_equal(ended, DUE);
+	assert_int_equal(ended_holding_port, DUE / 2); /* passed on, for the user-space give-back */
 	/* one step per entry, plus the one that finds the end */
 	if (next_key_calls > DUE + NOT_DUE + 1)
 		fail_msg("the sweep took %lu steps for %d entries", next_key_calls, DUE + NOT_DUE);

@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "listen_model.h"
 #include "render_prom.h"
+#include "ports.h"
 #include "report_json.h"
 #include "resets.h"
 #include "synfin/conn_fsm.h"
@@ -30,6 +31,7 @@ struct world {
 	struct session_info ri;
 	struct listen_stats listen;
 	struct reset_counts resets;
+	struct port_headroom held;
 	struct port_stats ports;
 	struct run_values values;
 	struct assertion asserts[1];
@@ -93,6 +95,17 @@ static int setup(void **state)
 	w->resets.n[SYNFIN_RST_INDEX(SYNFIN_RST_SENT, 11, SYNFIN_TCP_ESTABLISHED)] = 1;
 	w->resets.n[SYNFIN_RST_INDEX(SYNFIN_RST_RECEIVED, SYNFIN_RST_PEER, SYNFIN_TCP_ESTABLISHED)] = 1;
 	w->ri.resets = &w->resets;
+	/* one destination holding 3 of a 1,000-port range, read from two CPUs */
+	{
+		struct port_dest cpus[2] = { { .used = 5, .last_ns = 10, .range = 40999u << 16 | 40000 },
+					     { .used = -2, .last_ns = 5, .range = 40999u << 16 | 40000 } };
+		struct port_dest_key k = { .netns = 4026531840u, .family = 4, .rport = 8080,
+					   .laddr = { 127, 0, 0, 1 }, .raddr = { 127, 0, 0, 2 } };
+
+		ports_read_dest(&w->held, &k, cpus, 2);
+		ports_read_done(&w->held, 0, NULL, NULL);
+		w->ri.ports = &w->held;
+	}
 	run_values_compute(&w->values, &w->sum, &w->ri);
 	if (assert_parse("closes == 1", &w->asserts[0], err, sizeof(err)))
 		return -1;
@@ -112,6 +125,7 @@ static int teardown(void **state)
 	struct world *w = *state;
 
 	port_stats_free(&w->ports);
+	ports_free(&w->held);
 	free(w);
 	return 0;
 }
@@ -244,6 +258,7 @@ static void test_table_is_consistent(void **state)
 	assert_true(run_metric_value(&w->values, "close_wait.max") == 20);
 	assert_true(run_metric_value(&w->values, "listen.drops") == 94);
 	assert_true(run_metric_value(&w->values, "resets.sent") == 1);
+	assert_true(run_metric_value(&w->values, "ports.peak_used") == 3);
 	assert_true(run_metric_value(&w->values, "resets.received") == 1);
 	assert_true(run_metric_value(&w->values, "listen.drops.accept_queue_full") == 94);
 	assert_true(run_metric_value(&w->values, "listen.drops.other") == 0);
