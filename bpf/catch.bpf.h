@@ -15,6 +15,10 @@
  *     the first program already declined it, the filters decline it again); listen() and
  *     connect() are taken when the listener has no owner yet or the socket is not in
  *     SYN_SENT by synfin's account.
+ *   - tcp_destroy_sock: on_destroy() finds no state where the first program did its work
+ *     (or the socket's CLOSE was seen, which is nearly always), so the catcher just runs it
+ *     again. Most of the first program's misses were nothing to do: the loader counts as
+ *     lost only what both programs may have skipped (user/loader.c).
  * The timer hooks have no catcher: their tracepoints fire with interrupts off, so they never
  * nest (bpf/synfin.bpf.c).
  * Per-CPU notes of "the last event handled" are not enough: a softirq batch that interrupts

@@ -87,7 +87,7 @@ static __always_inline int on_teardown_step(const struct sock *sk, struct conn_s
  * connection that got past ESTABLISHED but never reached CLOSE in synfin's account lost a
  * transition on the way. Its close is recorded now, marked incomplete, so that every
  * established connection has exactly one close record. */
-static __always_inline void on_destroy(const struct sock *sk, __u64 now)
+static __always_inline void on_destroy(const struct sock *sk)
 {
 	struct conn_state *cs = cs_lookup(sk);
 	__u8 st;
@@ -121,7 +121,7 @@ static __always_inline void on_destroy(const struct sock *sk, __u64 now)
 	gauge_add(st, -1);
 	if (st == TCP_CLOSE_WAIT)
 		close_wait_leave(sk, cs);
-	on_close(sk, cs, st, now);
+	on_close(sk, cs, st, bpf_ktime_get_ns()); /* the clock only here: most find no state */
 	cs_forget(sk, cs);
 }
 
