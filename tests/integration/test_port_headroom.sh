@@ -27,10 +27,11 @@ nsx "$NS" sysctl -q -w net.ipv4.ip_local_port_range="40000 40999" net.ipv4.tcp_t
 synfin_start --netns "/var/run/netns/$NS"
 SP=$(free_port)
 serve_start srv --listen "127.0.0.1:$SP" --netns "/var/run/netns/$NS"
-used() { # the gauge for the destination, from a scrape
+used() { # used [ADDR [PORT]]: the gauge for the destination, from a scrape
 	curl -sS --max-time 5 "http://127.0.0.1:$SP/metrics" |
-		awk -v ns="$INO" -v p="$P" -F'[{}]' '$1 == "synfin_ephemeral_ports_used" &&
-			$2 == "netns=\"" ns "\",laddr=\"127.0.0.1\",raddr=\"127.0.0.1\",rport=\"" p "\"" {
+		awk -v ns="$INO" -v a="${1:-127.0.0.1}" -v p="${2:-$P}" -F'[{}]' '
+			$1 == "synfin_ephemeral_ports_used" &&
+			$2 == "netns=\"" ns "\",laddr=\"" a "\",raddr=\"" a "\",rport=\"" p "\"" {
 			split($3, v, " "); print v[1] }'
 }
 metric() {
@@ -59,6 +60,17 @@ client_start "$NS" hold --port $P --count 20 --parallel 20 --hold-ms 3000
 sleep 2 # the sweep ends a kill 100 ms after it, the gauge is read once a second
 check_eq "after ss -K and 20 held: ports used == ss's count" "$(ss_count)" "$(used)"
 client_wait "$CLIENT_PID" hold >/dev/null
+
+# IPv6: its own destination, its own count
+P6=5013
+server_start "$NS" tcpsrv6 -6 --port $P6 --count 0
+SRV6=$SERVER_PID
+client_run "$NS" cli6 -6 --port $P6 --count 100
+sleep 1.2
+check_eq "IPv6: ports used toward [::1]:$P6 == ss's count (100 TIME_WAITs)" \
+	"$(nsx "$NS" ss -Htan state all "dst [::1]:$P6" | wc -l)" "$(used ::1 $P6)"
+kill "$SRV6" 2>/dev/null
+wait "$SRV6" 2>/dev/null
 serve_stop "$SERVE_PID" srv
 synfin_stop
 
