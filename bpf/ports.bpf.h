@@ -31,21 +31,31 @@ struct {
 } ports_by_dest SEC(".maps");
 
 /* Before d9f28735af87 ("Use READ/WRITE_ONCE() for IP local_port_range.", 6.8) the range was
- * two ints under a seqlock; since, one u32, high << 16 | low. */
-struct local_ports___old {
+ * two ints under a seqlock; since, one u32, high << 16 | low. The field changed its kind
+ * (array to integer), and CO-RE refuses to relocate an access (even its size) to a field of
+ * the other kind, so each layout is a flavor of its own, and the one whose field exists is
+ * read (the matrix's 5.10 and 6.1 refused the load when the u32 was read directly). */
+struct local_ports___u32 {
+	__u32 range;
+} __attribute__((preserve_access_index));
+
+struct local_ports___pair {
 	int range[2];
 } __attribute__((preserve_access_index));
 
 static __always_inline __u32 netns_port_range(const struct sock *sk)
 {
-	const struct net *net = sk->__sk_common.skc_net.net;
-	const struct local_ports___old *old;
+	const void *lp = &sk->__sk_common.skc_net.net->ipv4.ip_local_ports;
+	const struct local_ports___pair *pair = lp;
+	const struct local_ports___u32 *one = lp;
 	int r[2] = {};
+	__u32 v = 0;
 
-	if (bpf_core_field_size(net->ipv4.ip_local_ports.range) == sizeof(__u32))
-		return net->ipv4.ip_local_ports.range;
-	old = (const void *)&net->ipv4.ip_local_ports;
-	bpf_core_read(r, sizeof(r), &old->range);
+	if (bpf_core_field_exists(one->range)) {
+		bpf_core_read(&v, sizeof(v), &one->range);
+		return v;
+	}
+	bpf_core_read(r, sizeof(r), &pair->range);
 	return (__u32)r[1] << 16 | ((__u32)r[0] & 0xffff);
 }
 
