@@ -10,7 +10,8 @@
 #     after the client (1,000 TIME_WAITs), and again after `ss -K` tried to kill them (the
 #     kills the user-space sweep ends give their ports back) and 20 new connections held;
 #   - synfin_ephemeral_ports_range == 1,000, the peak >= 1,000;
-#   - connect_fail records with reason no_port == the client's EADDRNOTAVAIL count;
+#   - connect_fail records with reason no_port == the clients' EADDRNOTAVAIL count (the held
+#     ones included: where ss -K cannot kill a TIME_WAIT, they find no port either);
 #   - one port_headroom_warning for the destination, naming the client's pid and comm;
 #   - synfin run of such a client: ports.peak_used in its report, and an assertion on it.
 source "$(dirname "$0")/lib.sh"
@@ -60,6 +61,10 @@ client_start "$NS" hold --port $P --count 20 --parallel 20 --hold-ms 3000
 sleep 2 # the sweep ends a kill 100 ms after it, the gauge is read once a second
 check_eq "after ss -K and 20 held: ports used == ss's count" "$(ss_count)" "$(used)"
 client_wait "$CLIENT_PID" hold >/dev/null
+# Where ss -K could not kill the TIME_WAITs (5.10), the held connects fail for want of a port
+# too; they count toward the ground truth like the first client's.
+NOPORT_HOLD=$(sed -n 's/^tcpdrive: connect: \([0-9]*\) x EADDRNOTAVAIL$/\1/p' "$T_DIR/hold.err")
+NOPORT=$((NOPORT + ${NOPORT_HOLD:-0}))
 
 # IPv6: its own destination, its own count
 P6=5013
@@ -75,7 +80,7 @@ serve_stop "$SERVE_PID" srv
 synfin_stop
 
 CF="[.[] | select(.type == \"connect_fail\" and .netns == $INO)"
-check_eq "connect_fail records with reason no_port == the client's EADDRNOTAVAIL" "$NOPORT" \
+check_eq "connect_fail records with reason no_port == the clients' EADDRNOTAVAIL" "$NOPORT" \
 	"$(ev "$CF | select(.reason == \"no_port\")] | length")"
 W='[.[] | select(.type == "port_headroom_warning")'
 check_eq "one port_headroom_warning" 1 "$(ev "$W] | length")"
